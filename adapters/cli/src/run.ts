@@ -1,0 +1,85 @@
+import { EbbtideError, Kernel, type KernelOptions, createStderrLogger, exitCodeFor } from '@ebbtide/core';
+import { type OptionSpec, parseArgs } from './args.js';
+import { builtinPlugins } from './builtins.js';
+import { configCommand } from './commands/config.js';
+import { decideCommand } from './commands/decide.js';
+import { pluginsCommand } from './commands/plugins.js';
+import type { CliIo } from './io.js';
+import { printError } from './printError.js';
+
+export const USAGE = `ebbtide — size a cluster to its work, live
+
+Usage:
+  ebbtide decide --snapshot FILE [-c FILE]   one decision per snapshot (.json or .jsonl) as JSON lines
+  ebbtide config [--check] [--json] [-c FILE] the effective configuration and where each value came from
+  ebbtide plugins [--json] [-c FILE]          loaded plugins and what they register
+
+Options:
+  -c, --config FILE     config file (JSON or YAML)
+  --<key> VALUE         override any config key, e.g. --adaptive.minimum 2 (see \`ebbtide config\`)
+  --verbose             stack traces on errors
+  -h, --help            this text
+  --version             the version
+
+Environment: EBBTIDE_<KEY> overrides the file, e.g. EBBTIDE_ADAPTIVE_MAXIMUM=10.
+`;
+
+const SPECS: Record<string, OptionSpec> = {
+  config: { value: true, alias: 'c' },
+  snapshot: { value: true },
+  check: { value: false },
+  json: { value: false },
+  verbose: { value: false },
+  help: { value: false, alias: 'h' },
+  version: { value: false },
+};
+
+/** Runs one `ebbtide` invocation; returns the exit code. Never throws for user mistakes. */
+export async function run(argv: readonly string[], io: CliIo, extra: Partial<KernelOptions> = {}): Promise<number> {
+  let verbose = argv.includes('--verbose');
+  try {
+    const args = parseArgs(argv, SPECS);
+    verbose = Boolean(args.options.verbose);
+    if (args.options.version) {
+      io.stdout('0.1.0\n');
+      return 0;
+    }
+    if (args.options.help || !args.command) {
+      io.stdout(USAGE);
+      return args.command || args.options.help ? 0 : 2;
+    }
+    const kernelFor = () =>
+      Kernel.create({
+        builtins: builtinPlugins(),
+        sources: {
+          ...(typeof args.options.config === 'string' ? { file: args.options.config } : {}),
+          env: io.env,
+          flags: args.flags,
+          cwd: io.cwd,
+        },
+        ...extra,
+      });
+    switch (args.command) {
+      case 'decide': {
+        if (typeof args.options.snapshot !== 'string') throw new EbbtideError('USAGE', 'decide needs --snapshot FILE (.json or .jsonl)');
+        const kernel = await kernelFor();
+        return decideCommand(kernel, args.options.snapshot, io);
+      }
+      case 'config': {
+        const kernel = await kernelFor();
+        return configCommand(kernel, io, { check: Boolean(args.options.check), json: Boolean(args.options.json) });
+      }
+      case 'plugins': {
+        const kernel = await kernelFor();
+        return pluginsCommand(kernel, io, { json: Boolean(args.options.json) });
+      }
+      default:
+        throw new EbbtideError('USAGE', `unknown command "${args.command}"; commands: decide, config, plugins`, { hint: 'run `ebbtide --help`' });
+    }
+  } catch (e) {
+    printError(io, e, verbose);
+    return exitCodeFor(e);
+  }
+}
+
+export { createStderrLogger };

@@ -1,0 +1,123 @@
+import type { ConfigSchemaSection } from './schema.js';
+
+/**
+ * The core's configuration keys. Defaults of `adaptive.*` and `scheduler.unknownTaskDuration`
+ * are Dask's (`distributed.adaptive.*`, `distributed.scheduler.unknown-task-duration`).
+ */
+export const coreSchema = {
+  adaptive: {
+    interval: {
+      doc: 'Time between two adaptive ticks (Dask: distributed.adaptive.interval). 0 disables the loop.',
+      format: 'duration',
+      default: '1s',
+    },
+    minimum: {
+      doc: 'Fewest workers to keep, even with no work. Must not exceed adaptive.maximum.',
+      format: 'whole-number',
+      default: 0,
+    },
+    maximum: {
+      doc: 'Most workers to run: a whole number or "inf".',
+      format: 'count-or-inf',
+      default: 'inf',
+    },
+    waitCount: {
+      doc: 'Consecutive ticks a worker must be proposed for closing before it is retired (Dask: wait-count).',
+      format: 'whole-number',
+      default: 3,
+    },
+    targetDuration: {
+      doc: 'How long the queued and running work should take on the wanted cluster (Dask: target-duration).',
+      format: 'positive-duration',
+      default: '5s',
+    },
+  },
+  heuristic: {
+    doc: 'Registered scaling heuristic that computes the target (see `ebbtide plugins`).',
+    format: 'name',
+    default: 'dask',
+  },
+  workersToClose: {
+    doc: 'Registered strategy that picks which workers to retire.',
+    format: 'name',
+    default: 'dask',
+  },
+  workerKey: {
+    doc: 'Worker grouping for retirement: none, host, or label:<name> (workers of a group close together).',
+    format: 'name',
+    default: 'none',
+  },
+  scheduler: {
+    type: {
+      doc: 'Registered scheduler adapter: embedded, dask, or a plugin\'s.',
+      format: 'name',
+      default: 'embedded',
+    },
+    address: {
+      doc: 'Address of the scheduler to connect to (e.g. tcp://127.0.0.1:8786); empty for an embedded scheduler.',
+      format: 'string',
+      default: '',
+    },
+    unknownTaskDuration: {
+      doc: 'Seconds assumed for a task whose prefix has no learned duration (Dask: unknown-task-duration).',
+      format: 'positive-duration',
+      default: '500ms',
+    },
+    defaultTaskDurations: {
+      doc: 'Durations per task prefix used before one is learned (Dask: default-task-durations).',
+      format: 'duration-map',
+      default: {},
+    },
+  },
+  backend: {
+    type: {
+      doc: 'Registered resource backend that starts and stops workers: local, or a plugin\'s.',
+      format: 'name',
+      default: 'local',
+    },
+  },
+  cluster: {
+    name: {
+      doc: 'Prefix of worker names: workers are named {name}-{counter}.',
+      format: 'name',
+      default: 'ebbtide',
+    },
+    workerStartTimeout: {
+      doc: 'A requested worker that has not connected to the scheduler within this time is given up and stopped.',
+      format: 'duration',
+      default: '5m',
+    },
+    lostWorkerTimeout: {
+      doc: 'A worker gone from the scheduler this long while still planned is stopped and relaunched by the next tick (Dask: lost-worker-timeout).',
+      format: 'duration',
+      default: '15s',
+    },
+    nthreads: {
+      doc: 'Threads per worker the backend starts.',
+      format: 'positive-integer',
+      default: 1,
+    },
+    memoryLimit: {
+      doc: 'Memory limit per worker the backend starts (bytes or "4GB"); 0 = none.',
+      format: 'bytes',
+      default: 0,
+    },
+  },
+  plugins: {
+    doc: 'Extra plugin modules to load: npm package names or paths (relative to the config file).',
+    format: 'string-list',
+    default: [],
+  },
+  log: {
+    level: {
+      doc: 'Lowest level logged: debug, info, warn, error or silent.',
+      format: 'log-level',
+      default: 'info',
+    },
+    format: {
+      doc: 'Log line format on stderr: pretty or json.',
+      format: 'log-format',
+      default: 'pretty',
+    },
+  },
+} satisfies ConfigSchemaSection;

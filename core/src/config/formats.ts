@@ -1,0 +1,161 @@
+import convict from 'convict';
+import { LOG_LEVELS } from '../logging/Logger.js';
+import { parseBytes, parseCountOrInf, parseDuration, parsePositiveInteger, parseWholeNumber } from './parse.js';
+
+/**
+ * The value formats shared by every config section, registered once with convict. Each format's
+ * `validate` throws a message saying what is allowed; `coerce` turns env/flag strings into values.
+ * `resolve` (ours, not convict's) turns a validated raw value into the typed value plugins get.
+ */
+interface FormatDef {
+  name: string;
+  expected: string;
+  check(v: unknown): boolean;
+  coerce?(v: string): unknown;
+  resolve(v: unknown): unknown;
+}
+
+function numberish(v: string): unknown {
+  return /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
+}
+
+function jsonish(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+export const FORMATS: readonly FormatDef[] = [
+  {
+    name: 'duration',
+    expected: 'a duration such as "500ms", "2s", "1.5m" or a number of seconds >= 0',
+    check: (v) => parseDuration(v) !== undefined,
+    coerce: numberish,
+    resolve: (v) => parseDuration(v),
+  },
+  {
+    name: 'positive-duration',
+    expected: 'a duration > 0 such as "500ms", "5s" or a number of seconds',
+    check: (v) => (parseDuration(v) ?? 0) > 0,
+    coerce: numberish,
+    resolve: (v) => parseDuration(v),
+  },
+  {
+    name: 'duration-map',
+    expected: 'an object mapping task prefixes to durations such as {"load": "2s"}',
+    check: (v) =>
+      typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((d) => parseDuration(d) !== undefined),
+    coerce: jsonish,
+    resolve: (v) => Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, d]) => [k, parseDuration(d)!])),
+  },
+  {
+    name: 'count-or-inf',
+    expected: 'a whole number >= 0 or "inf"',
+    check: (v) => parseCountOrInf(v) !== undefined,
+    resolve: (v) => parseCountOrInf(v),
+  },
+  {
+    name: 'whole-number',
+    expected: 'a whole number >= 0',
+    check: (v) => parseWholeNumber(v) !== undefined,
+    coerce: numberish,
+    resolve: (v) => parseWholeNumber(v),
+  },
+  {
+    name: 'positive-integer',
+    expected: 'a whole number >= 1',
+    check: (v) => parsePositiveInteger(v) !== undefined,
+    coerce: numberish,
+    resolve: (v) => parsePositiveInteger(v),
+  },
+  {
+    name: 'positive-number-or-null',
+    expected: 'a number > 0, or null',
+    check: (v) => v === null || (typeof v === 'number' && Number.isFinite(v) && v > 0),
+    coerce: (v) => (v === 'null' || v === '' ? null : numberish(v)),
+    resolve: (v) => v,
+  },
+  {
+    name: 'bytes',
+    expected: 'a size such as "4GB", "512MiB" or a number of bytes >= 0',
+    check: (v) => parseBytes(v) !== undefined,
+    coerce: numberish,
+    resolve: (v) => parseBytes(v),
+  },
+  {
+    name: 'name',
+    expected: 'a non-empty name',
+    check: (v) => typeof v === 'string' && v.trim().length > 0,
+    resolve: (v) => v,
+  },
+  {
+    name: 'string',
+    expected: 'a string',
+    check: (v) => typeof v === 'string',
+    resolve: (v) => v,
+  },
+  {
+    name: 'boolean',
+    expected: 'true or false',
+    check: (v) => typeof v === 'boolean',
+    coerce: (v) => (v === 'true' ? true : v === 'false' ? false : v),
+    resolve: (v) => v,
+  },
+  {
+    name: 'string-list',
+    expected: 'a list of strings',
+    check: (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'),
+    coerce: (v) => {
+      const j = jsonish(v);
+      return Array.isArray(j) ? j : v.split(',').map((s) => s.trim()).filter(Boolean);
+    },
+    resolve: (v) => v,
+  },
+  {
+    name: 'string-map',
+    expected: 'an object of string values',
+    check: (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((s) => typeof s === 'string'),
+    coerce: jsonish,
+    resolve: (v) => v,
+  },
+  {
+    name: 'port',
+    expected: 'a port number 0-65535 (0 = any free port)',
+    check: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535,
+    coerce: numberish,
+    resolve: (v) => v,
+  },
+  {
+    name: 'log-level',
+    expected: `one of ${LOG_LEVELS.join(', ')}`,
+    check: (v) => typeof v === 'string' && (LOG_LEVELS as readonly string[]).includes(v),
+    resolve: (v) => v,
+  },
+  {
+    name: 'log-format',
+    expected: 'pretty or json',
+    check: (v) => v === 'pretty' || v === 'json',
+    resolve: (v) => v,
+  },
+];
+
+export const FORMATS_BY_NAME: ReadonlyMap<string, FormatDef> = new Map(FORMATS.map((f) => [f.name, f]));
+
+let registered = false;
+
+/** Registers the shared formats with convict (idempotent). */
+export function registerFormats(): void {
+  if (registered) return;
+  registered = true;
+  for (const f of FORMATS) {
+    convict.addFormat({
+      name: f.name,
+      validate(v: unknown) {
+        if (!f.check(v)) throw new Error(`expected ${f.expected}`);
+      },
+      ...(f.coerce ? { coerce: f.coerce } : {}),
+    });
+  }
+}

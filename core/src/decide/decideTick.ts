@@ -1,0 +1,73 @@
+import type { DecisionRecord } from '../DecisionRecord.js';
+import type { SchedulerSnapshot } from '../contracts/SchedulerSnapshot.js';
+import type { HeuristicContext, ScalingHeuristic } from '../contracts/ScalingHeuristic.js';
+import type { WorkerKey } from '../contracts/WorkerKey.js';
+import type { WorkersToClose } from '../contracts/WorkersToClose.js';
+import { clampTarget } from './clampTarget.js';
+import { recommend } from './recommend.js';
+
+export interface DecideTickInput {
+  snapshot: SchedulerSnapshot;
+  heuristic: ScalingHeuristic;
+  strategy: WorkersToClose;
+  workerKey: WorkerKey;
+  context: HeuristicContext;
+  minimum: number;
+  maximum: number;
+  waitCount: number;
+  /** Defaults to the snapshot's worker names. */
+  plan?: readonly string[];
+  /** Defaults to the snapshot's worker names. */
+  requested?: readonly string[];
+  closeCounts?: Readonly<Record<string, number>>;
+  /** Forwarded to the strategy with every query (Dask's `Adaptive(**kwargs)`), e.g. memoryRatio. */
+  memoryRatio?: number;
+}
+
+/**
+ * One whole decision, pure: heuristic target, clamp, the strategy's proposal, hysteresis.
+ * The adaptive loop and `ebbtide decide` both call this, so they cannot disagree.
+ */
+export function decideTick(input: DecideTickInput): DecisionRecord {
+  const { snapshot, heuristic, strategy, workerKey } = input;
+  const observed = snapshot.workers.map((w) => w.name);
+  const { target, explanation } = heuristic.target(snapshot, input.context);
+  const { safeTarget, cappedBy } = clampTarget(target, input.minimum, input.maximum);
+
+  const memo = new Map<number, string[]>();
+  const proposal = (t: number): string[] => {
+    let r = memo.get(t);
+    if (!r) {
+      r = strategy.select(snapshot, {
+        target: t,
+        key: workerKey,
+        ...(input.memoryRatio !== undefined ? { memoryRatio: input.memoryRatio } : {}),
+      });
+      memo.set(t, r);
+    }
+    return r;
+  };
+
+  const workersToClose = safeTarget < observed.length ? proposal(safeTarget) : [];
+  const { recommendation, closeCounts } = recommend({
+    target: safeTarget,
+    plan: input.plan ?? observed,
+    requested: input.requested ?? observed,
+    observed,
+    closeCounts: input.closeCounts ?? {},
+    waitCount: input.waitCount,
+    workersToClose: proposal,
+  });
+
+  return {
+    target,
+    safeTarget,
+    workersToClose,
+    recommendation,
+    closeCounts,
+    explanation: {
+      ...explanation,
+      bounds: { minimum: input.minimum, maximum: input.maximum, ...(cappedBy ? { cappedBy } : {}) },
+    },
+  };
+}

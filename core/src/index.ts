@@ -1,0 +1,62 @@
+import 'reflect-metadata';
+
+export * from './contracts/index.js';
+export type { DecisionInputs, DecisionOutcome, DecisionRecord } from './DecisionRecord.js';
+export type { Recommendation } from './decide/Recommendation.js';
+export { clampTarget, type ClampResult } from './decide/clampTarget.js';
+export { recommend, type RecommendInput, type RecommendOutput } from './decide/recommend.js';
+export { decideTick, type DecideTickInput } from './decide/decideTick.js';
+export { SchedulerStateStore, type SchedulerStateStoreOptions, type StoreCounts } from './state/SchedulerStateStore.js';
+export { keySplit } from './state/keySplit.js';
+export { Cluster, type ClusterOptions, type ScaleResult } from './cluster/Cluster.js';
+export { Adaptive, type AdaptiveDeps, type AdaptiveOptions, type AdaptiveState } from './loop/Adaptive.js';
+export { EbbtideError, ERROR_CODES, type ErrorCode, type EbbtideErrorDetails, describeError, exitCodeFor, isEbbtideError, pluginError } from './errors.js';
+export * from './tokens.js';
+export {
+  type LogFields,
+  type LogLevel,
+  type LogRecord,
+  type Logger,
+  LOG_LEVELS,
+  MemoryLogger,
+  SinkLogger,
+  createStderrLogger,
+  formatJson,
+  formatPretty,
+  silentLogger,
+} from './logging/Logger.js';
+export type { EbbtideConfig } from './config/EbbtideConfig.js';
+export { coreSchema } from './config/coreSchema.js';
+export { type ConfigLeaf, type ConfigSchemaSection, envNameFor, schemaLeaves } from './config/schema.js';
+export {
+  type ConfigSource,
+  type ConfigSources,
+  type LoadedConfig,
+  type OwnedSchema,
+  defaultConfig,
+  loadConfig,
+  mergeSchemas,
+  readConfigFile,
+  readPluginList,
+  suggestKey,
+} from './config/loadConfig.js';
+export { FORMATS, registerFormats } from './config/formats.js';
+export { parseBytes, parseCountOrInf, parseDuration } from './config/parse.js';
+export {
+  type Constructor,
+  type EbbtidePlugin,
+  type KindContracts,
+  PLUGIN_KINDS,
+  type PluginKind,
+  type PluginRegistrar,
+  type RegisterOptions,
+  SELECTING_KEY,
+  definePlugin,
+} from './plugins/EbbtidePlugin.js';
+export { PluginRegistry, type Registration } from './plugins/PluginRegistry.js';
+export { loadPluginModule, asPlugin } from './plugins/loadPluginModule.js';
+export { guardPlugin } from './plugins/guardPlugin.js';
+export { Kernel, type KernelOptions } from './plugins/Kernel.js';
+export { heuristicContext } from './config/heuristicContext.js';
+export { backoffMs } from './util/backoff.js';
+export { validateSnapshot } from './state/validateSnapshot.js';

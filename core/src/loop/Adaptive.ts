@@ -1,0 +1,219 @@
+import { Subject, type Observable, type SchedulerLike, type Subscription, defer, exhaustMap, from, interval, of } from 'rxjs';
+import type { DecisionOutcome, DecisionRecord } from '../DecisionRecord.js';
+import type { Cluster } from '../cluster/Cluster.js';
+import type { HeuristicContext, ScalingHeuristic } from '../contracts/ScalingHeuristic.js';
+import type { SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
+import type { WorkerKey } from '../contracts/WorkerKey.js';
+import type { WorkersToClose } from '../contracts/WorkersToClose.js';
+import { decideTick } from '../decide/decideTick.js';
+import { describeError, isEbbtideError } from '../errors.js';
+import { type Logger, silentLogger } from '../logging/Logger.js';
+import type { SchedulerStateStore } from '../state/SchedulerStateStore.js';
+
+export interface AdaptiveOptions {
+  /** Seconds between ticks; 0 disables the timer (manual `tick()` still works). */
+  interval: number;
+  minimum: number;
+  maximum: number;
+  waitCount: number;
+  context: HeuristicContext;
+  memoryRatio?: number;
+}
+
+export interface AdaptiveDeps {
+  store: SchedulerStateStore;
+  scheduler: Pick<SchedulerAdapter, 'retire'>;
+  cluster: Cluster;
+  heuristic: ScalingHeuristic;
+  strategy: WorkersToClose;
+  workerKey: WorkerKey;
+  rx: SchedulerLike;
+  logger?: Logger;
+}
+
+export type AdaptiveState = 'inactive' | 'running' | 'stopped';
+
+/**
+ * The adaptive loop (Dask's `Adaptive`): every `interval` on the injected RxJS scheduler it
+ * decides (pure `decideTick`) and acts through the scheduler adapter and the cluster.
+ *
+ * - Ticks come from `interval(…, rx)` through `exhaustMap`: a tick still running makes the next
+ *   ones skip, never queue or overlap.
+ * - A failing tick is recorded (`outcome.status: failed`), logged as `tick.failed`, and the loop
+ *   keeps going (Dask #8871).
+ * - Down: workers that never arrived are cancelled; connected ones are retired through the
+ *   scheduler first, and a worker the scheduler keeps (data with no recipient) is not stopped.
+ * - While the scheduler connection is lost, no scale-down is acted on.
+ */
+export class Adaptive {
+  private readonly decisionsSubject = new Subject<DecisionRecord>();
+  /** One record per tick, after its actions finished. */
+  readonly decisions$: Observable<DecisionRecord> = this.decisionsSubject.asObservable();
+  private closeCounts: Record<string, number> = {};
+  private tickCount = 0;
+  private sub?: Subscription;
+  private stateValue: AdaptiveState = 'inactive';
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly deps: AdaptiveDeps,
+    private readonly options: AdaptiveOptions,
+  ) {
+    this.logger = deps.logger ?? silentLogger;
+  }
+
+  get state(): AdaptiveState {
+    return this.stateValue;
+  }
+
+  /** Starts the timer. The first tick runs one interval after start. */
+  start(): void {
+    if (this.stateValue !== 'inactive') return;
+    if (!(this.options.interval > 0)) return;
+    this.stateValue = 'running';
+    this.logger.info({ event: 'adaptive.start', minimum: this.options.minimum, maximum: this.options.maximum, interval: this.options.interval }, 'adaptive scaling started');
+    this.sub = interval(this.options.interval * 1000, this.deps.rx)
+      .pipe(exhaustMap(() => this.tick$()))
+      .subscribe();
+  }
+
+  /** Stops the timer (idempotent: logs its reason once). */
+  stop(reason = 'unknown'): void {
+    if (this.stateValue === 'stopped') return;
+    const wasRunning = this.stateValue === 'running';
+    this.stateValue = 'stopped';
+    this.sub?.unsubscribe();
+    if (wasRunning) this.logger.info({ event: 'adaptive.stop', reason, minimum: this.options.minimum, maximum: this.options.maximum }, 'adaptive scaling stopped');
+    this.decisionsSubject.complete();
+  }
+
+  /** One guarded tick, resolving to its record. */
+  tick(): Promise<DecisionRecord> {
+    return new Promise((resolve) => {
+      this.tick$().subscribe({ next: resolve });
+    });
+  }
+
+  /**
+   * One guarded tick as an observable: synchronous when nothing needs awaiting (a `same`
+   * decision), so loop tests can run it in virtual time.
+   */
+  tick$(): Observable<DecisionRecord> {
+    return defer(() => {
+      const tick = ++this.tickCount;
+      const time = this.deps.rx.now() / 1000;
+      const { cluster } = this.deps;
+      const reconcile = cluster.plan.length !== cluster.requested.length ? from(this.guard(() => cluster.reconcile())) : of(undefined);
+      return reconcile.pipe(
+        exhaustMap(() => {
+          let record: DecisionRecord;
+          try {
+            record = this.decide(tick, time);
+          } catch (e) {
+            return of(this.failed({ tick, time, target: 0, safeTarget: 0, workersToClose: [], recommendation: { status: 'same' }, closeCounts: {}, explanation: {} }, e));
+          }
+          const rec = record.recommendation;
+          if (rec.status === 'same') return of(this.emit({ ...record, outcome: { status: 'none' } }));
+          return from(
+            this.act(record).then(
+              (outcome) => this.emit({ ...record, outcome }),
+              (e: unknown) => this.failed(record, e),
+            ),
+          );
+        }),
+      );
+    });
+  }
+
+  private async guard<T>(f: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await f();
+    } catch (e) {
+      this.logger.warn({ event: 'reconcile.failed', error: describeError(e) }, 'reconcile failed');
+      return undefined;
+    }
+  }
+
+  private decide(tick: number, time: number): DecisionRecord {
+    const { store, cluster } = this.deps;
+    const snapshot = store.snapshot(time);
+    cluster.observe(snapshot.workers.map((w) => w.name));
+    const counts = store.counts();
+    const record = decideTick({
+      snapshot,
+      heuristic: this.deps.heuristic,
+      strategy: this.deps.strategy,
+      workerKey: this.deps.workerKey,
+      context: this.options.context,
+      minimum: this.options.minimum,
+      maximum: this.options.maximum,
+      waitCount: this.options.waitCount,
+      plan: cluster.plan,
+      requested: cluster.requested,
+      closeCounts: this.closeCounts,
+      ...(this.options.memoryRatio !== undefined ? { memoryRatio: this.options.memoryRatio } : {}),
+    });
+    this.closeCounts = record.closeCounts;
+    record.tick = tick;
+    record.time = time;
+    record.inputs = {
+      workers: counts.workers,
+      plan: cluster.plan.length,
+      requested: cluster.requested.length,
+      tasksQueued: counts.queued,
+      tasksUnrunnable: counts.unrunnable,
+      tasksProcessing: counts.processing,
+    };
+    if (!store.connected && record.recommendation.status === 'down') {
+      // Blind: the scheduler state is stale, so an idle-looking worker may be busy.
+      this.closeCounts = {};
+      record.closeCounts = {};
+      record.recommendation = { status: 'same' };
+      record.explanation = { ...record.explanation, blind: 'scheduler connection lost: no scale-down until it is back' };
+    }
+    return record;
+  }
+
+  private async act(record: DecisionRecord): Promise<DecisionOutcome> {
+    const rec = record.recommendation;
+    const { cluster, scheduler } = this.deps;
+    if (rec.status === 'up') {
+      const { started } = await cluster.scale(rec.n);
+      this.logger.info({ event: 'scale.up', tick: record.tick, from: record.inputs?.plan, to: rec.n, started }, 'up');
+      return { status: 'scaled-up', started };
+    }
+    if (rec.status !== 'down') return { status: 'none' };
+    this.logger.info({ event: 'scale.down', tick: record.tick, workers: rec.workers }, 'retiring workers');
+    const observed = new Set(cluster.observed);
+    const arrived = rec.workers.filter((w) => observed.has(w));
+    const toStop = rec.workers.filter((w) => !observed.has(w));
+    const kept: Array<{ name: string; reason: string }> = [];
+    if (arrived.length) {
+      const result = await scheduler.retire(arrived);
+      const byName = new Map(result.outcomes.map((o) => [o.name, o]));
+      for (const name of arrived) {
+        const o = byName.get(name);
+        if (o?.status === 'kept') kept.push({ name, reason: `kept: ${o.reason ?? 'holds data that cannot be moved'}` });
+        else toStop.push(name);
+      }
+    }
+    if (toStop.length) await cluster.scaleDown(toStop);
+    for (const k of kept) this.logger.warn({ event: 'retire.kept', worker: k.name, reason: k.reason }, 'worker kept');
+    return {
+      status: kept.length ? (toStop.length ? 'partial' : 'skipped') : 'scaled-down',
+      stopped: toStop,
+      ...(kept.length ? { kept } : {}),
+    };
+  }
+
+  private failed(record: DecisionRecord, e: unknown): DecisionRecord {
+    const error = { ...(isEbbtideError(e) ? { code: e.code } : {}), message: describeError(e) };
+    this.logger.warn({ event: 'tick.failed', tick: record.tick, error: error.message, code: error.code }, 'adaptive tick failed');
+    return this.emit({ ...record, outcome: { status: 'failed', error } });
+  }
+
+  private emit(record: DecisionRecord): DecisionRecord {
+    this.decisionsSubject.next(record);
+    return record;
+  }
+}

@@ -1,0 +1,146 @@
+import 'reflect-metadata';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import type { EbbtideConfig } from '../config/EbbtideConfig.js';
+import { coreSchema } from '../config/coreSchema.js';
+import { type ConfigSources, type LoadedConfig, loadConfig, readPluginList } from '../config/loadConfig.js';
+import { EbbtideError } from '../errors.js';
+import { type Logger, silentLogger } from '../logging/Logger.js';
+import { CONFIG, LOGGER, NAME_ARGUMENT, PLUGIN_OPTIONS, RX_SCHEDULER } from '../tokens.js';
+import type { EbbtidePlugin, KindContracts, PluginKind } from './EbbtidePlugin.js';
+import { SELECTING_KEY } from './EbbtidePlugin.js';
+import { PluginRegistry } from './PluginRegistry.js';
+import { guardPlugin } from './guardPlugin.js';
+import { loadPluginModule } from './loadPluginModule.js';
+
+export interface KernelOptions {
+  /** Plugins registered before any configured one (the CLI passes Dask's and the adapters). */
+  builtins?: EbbtidePlugin[];
+  sources?: ConfigSources;
+  rxScheduler?: SchedulerLike;
+  logger?: Logger;
+  /** Parent DI container; a child is created per kernel. */
+  container?: DependencyContainer;
+}
+
+/**
+ * The microkernel: registers built-in plugins, loads the configured ones, validates the merged
+ * configuration and resolves the implementation selected for each role.
+ *
+ * @example
+ * ```ts
+ * const kernel = await Kernel.create({ builtins: [daskPlugin], sources: { file: 'ebbtide.yaml' } });
+ * const heuristic = kernel.resolve('heuristic');
+ * ```
+ */
+export class Kernel {
+  readonly container: DependencyContainer;
+  private readonly optionsCache = new Map<EbbtidePlugin, unknown>();
+
+  private constructor(
+    readonly registry: PluginRegistry,
+    readonly loaded: LoadedConfig,
+    readonly logger: Logger,
+    readonly rxScheduler: SchedulerLike,
+    parent: DependencyContainer,
+  ) {
+    this.container = parent.createChildContainer();
+    this.container.register(RX_SCHEDULER, { useValue: rxScheduler });
+    this.container.register(LOGGER, { useValue: logger });
+    this.container.register(CONFIG, { useValue: loaded.config });
+  }
+
+  get config(): EbbtideConfig {
+    return this.loaded.config;
+  }
+
+  /**
+   * @throws EbbtideError with a `PLUGIN_*` or `CONFIG_*` code on the first problem found.
+   */
+  static async create(options: KernelOptions = {}): Promise<Kernel> {
+    const registry = new PluginRegistry();
+    for (const p of options.builtins ?? []) registry.add(p, 'built-in');
+
+    const sources = options.sources ?? {};
+    const { plugins, baseDir } = readPluginList(sources);
+    if (!Array.isArray(plugins) || !plugins.every((p) => typeof p === 'string')) {
+      throw new EbbtideError('CONFIG_INVALID', `plugins: expected a list of module names or paths, got ${JSON.stringify(plugins)}`, {
+        key: 'plugins',
+      });
+    }
+    for (const spec of plugins as string[]) {
+      const plugin = await loadPluginModule(spec, baseDir);
+      registry.add(plugin, spec);
+    }
+
+    const loaded = loadConfig(
+      [
+        { owner: 'core', schema: coreSchema },
+        ...registry.plugins.filter((p) => p.configSchema).map((p) => ({ owner: p.name, schema: p.configSchema! })),
+      ],
+      sources,
+    );
+    const kernel = new Kernel(registry, loaded, options.logger ?? silentLogger, options.rxScheduler ?? asyncScheduler, options.container ?? rootContainer);
+    kernel.checkSelections(['heuristic', 'workersToClose', 'workerKey']);
+    return kernel;
+  }
+
+  /** Fails fast if a selected name is not registered. */
+  checkSelections(kinds: readonly PluginKind[]): void {
+    for (const kind of kinds) this.registry.lookup(kind, this.selected(kind));
+  }
+
+  /** The configured name for a kind (`config.heuristic`, `config.backend.type`, ...). */
+  selected(kind: PluginKind): string {
+    const path = SELECTING_KEY[kind].split('.');
+    let v: unknown = this.config;
+    for (const p of path) v = (v as Record<string, unknown>)[p];
+    return String(v);
+  }
+
+  /** The options a plugin derives from the config (computed once). */
+  pluginOptions(plugin: EbbtidePlugin): unknown {
+    if (!this.optionsCache.has(plugin)) {
+      let value: unknown = {};
+      if (plugin.options) {
+        try {
+          value = plugin.options(this.config);
+        } catch (e) {
+          throw new EbbtideError('PLUGIN_ERROR', `plugin "${plugin.name}" failed in options: ${e instanceof Error ? e.message : String(e)}`, {
+            plugin: plugin.name,
+            cause: e,
+            data: { method: 'options' },
+          });
+        }
+      }
+      this.optionsCache.set(plugin, value);
+    }
+    return this.optionsCache.get(plugin);
+  }
+
+  /**
+   * A new instance of the implementation selected for `kind` (or named by `name`), constructed in
+   * a child container holding its plugin's options, a child logger and its name argument; every
+   * method is guarded so a throw becomes `PLUGIN_ERROR`.
+   */
+  resolve<K extends PluginKind>(kind: K, name: string = this.selected(kind)): KindContracts[K] {
+    const { registration, argument } = this.registry.lookup(kind, name);
+    const plugin = registration.plugin;
+    const child = this.container.createChildContainer();
+    child.register(PLUGIN_OPTIONS, { useValue: this.pluginOptions(plugin) });
+    child.register(LOGGER, { useValue: this.logger.child({ plugin: plugin.name }) });
+    child.register(NAME_ARGUMENT, { useValue: argument ?? '' });
+    let instance: KindContracts[K];
+    try {
+      instance = child.resolve(registration.impl);
+    } catch (e) {
+      if (e instanceof EbbtideError) throw e;
+      throw new EbbtideError('PLUGIN_ERROR', `plugin "${plugin.name}" failed to construct ${kind} "${name}": ${e instanceof Error ? e.message : String(e)}`, {
+        plugin: plugin.name,
+        cause: e,
+        data: { method: 'constructor' },
+      });
+    }
+    return guardPlugin(instance as object, plugin.name) as KindContracts[K];
+  }
+}

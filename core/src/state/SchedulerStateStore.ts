@@ -1,0 +1,260 @@
+import type { SchedulerEvent, TaskState } from '../contracts/SchedulerEvent.js';
+import type { SchedulerSnapshot } from '../contracts/SchedulerSnapshot.js';
+import type { TaskPrefixInfo } from '../contracts/TaskPrefixInfo.js';
+import type { WorkerInfo } from '../contracts/WorkerInfo.js';
+import { keySplit } from './keySplit.js';
+
+interface PrefixState {
+  name: string;
+  durationAverage: number;
+  maxExecTime: number;
+  queued: number;
+  unrunnable: number;
+}
+
+interface WorkerState {
+  info: Omit<WorkerInfo, 'processing' | 'longRunning'>;
+  processing: Map<string, number>;
+  longRunning: number;
+  /** False once removed: late task events for it are ignored. */
+  alive: boolean;
+}
+
+/** Only tasks in these states affect a decision, so only they are tracked. */
+type TrackedState = 'queued' | 'unrunnable' | 'processing';
+
+interface TaskRecord {
+  prefix: PrefixState;
+  state: TrackedState;
+  worker?: WorkerState;
+  longRunning: boolean;
+}
+
+export interface StoreCounts {
+  workers: number;
+  queued: number;
+  unrunnable: number;
+  processing: number;
+}
+
+export interface SchedulerStateStoreOptions {
+  /** Seconds per prefix that seed a new prefix's duration average (Dask's default-task-durations). */
+  defaultTaskDurations?: Record<string, number>;
+}
+
+/**
+ * Turns scheduler events into the aggregates a decision needs, incrementally: each event costs
+ * O(1) (a snapshot event costs its size), and `snapshot()` costs O(workers + prefixes). Only
+ * tasks that are queued, unrunnable or processing are remembered; finished ones are forgotten.
+ */
+export class SchedulerStateStore {
+  private readonly workers = new Map<string, WorkerState>();
+  private readonly prefixes = new Map<string, PrefixState>();
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly defaults: Record<string, number>;
+  private totals = { queued: 0, unrunnable: 0, processing: 0 };
+  /** False while the adapter has lost its scheduler; decisions must not shrink the cluster then. */
+  connected = true;
+  /** Events applied since creation. */
+  eventCount = 0;
+
+  constructor(options: SchedulerStateStoreOptions = {}) {
+    this.defaults = options.defaultTaskDurations ?? {};
+  }
+
+  apply(event: SchedulerEvent): void {
+    this.eventCount++;
+    switch (event.type) {
+      case 'snapshot':
+        this.replace(event.snapshot);
+        return;
+      case 'connection':
+        this.connected = event.connected;
+        return;
+      case 'worker.added': {
+        const { processing, longRunning, ...info } = event.worker;
+        this.removeWorker(info.name);
+        const ws: WorkerState = { info: { ...info, labels: { ...(info.labels ?? {}) } }, processing: new Map(), longRunning: longRunning ?? 0, alive: true };
+        for (const [p, n] of Object.entries(processing ?? {})) {
+          ws.processing.set(p, n);
+          this.totals.processing += n;
+        }
+        this.totals.processing += ws.longRunning;
+        this.workers.set(info.name, ws);
+        return;
+      }
+      case 'worker.updated': {
+        const ws = this.workers.get(event.name);
+        if (!ws) return;
+        if (event.nbytes !== undefined) ws.info.nbytes = event.nbytes;
+        if (event.memoryLimit !== undefined) ws.info.memoryLimit = event.memoryLimit;
+        if (event.nthreads !== undefined) ws.info.nthreads = event.nthreads;
+        if (event.status !== undefined) ws.info.status = event.status;
+        if (event.labels !== undefined) ws.info.labels = { ...event.labels };
+        return;
+      }
+      case 'worker.removed':
+        this.removeWorker(event.name);
+        return;
+      case 'task.transition':
+        this.transition(event.key, event.prefix, event.to, event.worker, event.duration);
+        return;
+      case 'task.executing': {
+        const p = this.prefix(event.prefix);
+        p.maxExecTime = Math.max(event.elapsed, p.maxExecTime);
+        if (event.elapsed > 2 * p.durationAverage) p.durationAverage = -1;
+        return;
+      }
+      case 'task.seceded': {
+        const rec = this.tasks.get(event.key);
+        if (!rec || rec.state !== 'processing' || rec.longRunning) return;
+        this.leave(rec);
+        rec.longRunning = true;
+        this.enter(rec);
+        if (event.computeDuration !== undefined) {
+          const old = rec.prefix.durationAverage;
+          rec.prefix.durationAverage = old < 0 ? event.computeDuration : (old + event.computeDuration) / 2;
+        }
+        return;
+      }
+    }
+  }
+
+  /** Names of connected workers, in registration order. */
+  workerNames(): string[] {
+    return [...this.workers.keys()];
+  }
+
+  counts(): StoreCounts {
+    return { workers: this.workers.size, ...this.totals };
+  }
+
+  /** Tasks currently tracked (queued, unrunnable or processing). */
+  get trackedTasks(): number {
+    return this.tasks.size;
+  }
+
+  /** The state as a decision reads it. */
+  snapshot(time: number): SchedulerSnapshot {
+    const workers: WorkerInfo[] = [];
+    for (const ws of this.workers.values()) {
+      const processing: Record<string, number> = {};
+      for (const [p, n] of ws.processing) if (n > 0) processing[p] = n;
+      workers.push({ ...ws.info, labels: { ...ws.info.labels }, processing, longRunning: ws.longRunning });
+    }
+    const prefixes: Record<string, TaskPrefixInfo> = {};
+    for (const p of this.prefixes.values()) {
+      prefixes[p.name] = { durationAverage: p.durationAverage, maxExecTime: p.maxExecTime, queued: p.queued, unrunnable: p.unrunnable };
+    }
+    return { time, workers, prefixes };
+  }
+
+  private prefix(name: string): PrefixState {
+    let p = this.prefixes.get(name);
+    if (!p) {
+      const seeded = this.defaults[name];
+      p = { name, durationAverage: seeded ?? -1, maxExecTime: -1, queued: 0, unrunnable: 0 };
+      this.prefixes.set(name, p);
+    }
+    return p;
+  }
+
+  private removeWorker(name: string): void {
+    const ws = this.workers.get(name);
+    if (!ws) return;
+    ws.alive = false;
+    this.workers.delete(name);
+    for (const n of ws.processing.values()) this.totals.processing -= n;
+    this.totals.processing -= ws.longRunning;
+  }
+
+  private replace(s: SchedulerSnapshot): void {
+    this.workers.clear();
+    this.tasks.clear();
+    this.totals = { queued: 0, unrunnable: 0, processing: 0 };
+    for (const w of s.workers) {
+      const { processing, longRunning, ...info } = w;
+      const ws: WorkerState = { info: { ...info, labels: { ...info.labels } }, processing: new Map(Object.entries(processing)), longRunning, alive: true };
+      this.workers.set(w.name, ws);
+      for (const n of Object.values(processing)) this.totals.processing += n;
+      this.totals.processing += longRunning;
+    }
+    // Learned durations survive a reconnect; counts come from the new state.
+    for (const p of this.prefixes.values()) {
+      p.queued = 0;
+      p.unrunnable = 0;
+    }
+    for (const [name, info] of Object.entries(s.prefixes)) {
+      const p = this.prefix(name);
+      p.durationAverage = info.durationAverage;
+      p.maxExecTime = info.maxExecTime;
+      p.queued = info.queued;
+      p.unrunnable = info.unrunnable;
+      this.totals.queued += info.queued;
+      this.totals.unrunnable += info.unrunnable;
+    }
+  }
+
+  private transition(key: string, prefixName: string | undefined, to: TaskState, worker: string | undefined, duration: number | undefined): void {
+    let rec = this.tasks.get(key);
+    if (rec) this.leave(rec);
+    const prefix = rec?.prefix ?? this.prefix(prefixName ?? keySplit(key));
+    if (to === 'memory' && duration !== undefined && duration >= 0) {
+      prefix.durationAverage = prefix.durationAverage < 0 ? duration : 0.5 * duration + 0.5 * prefix.durationAverage;
+    }
+    if (to === 'queued' || to === 'unrunnable' || to === 'processing') {
+      const ws = to === 'processing' && worker !== undefined ? this.workers.get(worker) : undefined;
+      if (to === 'processing' && !ws) {
+        // Assigned to a worker we do not know (yet): count it as waiting for a worker.
+        if (rec) this.tasks.delete(key);
+        rec = { prefix, state: 'unrunnable', longRunning: false };
+      } else {
+        rec = { prefix, state: to, longRunning: false, ...(ws ? { worker: ws } : {}) };
+      }
+      this.tasks.set(key, rec);
+      this.enter(rec);
+    } else if (rec) {
+      this.tasks.delete(key);
+    }
+  }
+
+  private leave(rec: TaskRecord): void {
+    switch (rec.state) {
+      case 'queued':
+        rec.prefix.queued--;
+        this.totals.queued--;
+        return;
+      case 'unrunnable':
+        rec.prefix.unrunnable--;
+        this.totals.unrunnable--;
+        return;
+      case 'processing': {
+        const ws = rec.worker!;
+        if (rec.longRunning) ws.longRunning--;
+        else ws.processing.set(rec.prefix.name, (ws.processing.get(rec.prefix.name) ?? 0) - 1);
+        if (ws.alive) this.totals.processing--;
+        return;
+      }
+    }
+  }
+
+  private enter(rec: TaskRecord): void {
+    switch (rec.state) {
+      case 'queued':
+        rec.prefix.queued++;
+        this.totals.queued++;
+        return;
+      case 'unrunnable':
+        rec.prefix.unrunnable++;
+        this.totals.unrunnable++;
+        return;
+      case 'processing': {
+        const ws = rec.worker!;
+        if (rec.longRunning) ws.longRunning++;
+        else ws.processing.set(rec.prefix.name, (ws.processing.get(rec.prefix.name) ?? 0) + 1);
+        if (ws.alive) this.totals.processing++;
+        return;
+      }
+    }
+  }
+}

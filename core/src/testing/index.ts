@@ -1,0 +1,2 @@
+export { FakeBackend, FakeScheduler, advance, flushMicrotasks, makePrefix, makeSnapshot, makeWorker } from './fakes.js';
+export { noopPlugin, NoopHeuristic, NoopWorkersToClose } from './noopPlugin.js';

@@ -1,0 +1,95 @@
+import { type Explanation, type HeuristicContext, type SchedulerSnapshot, workerTaskCount } from '@ebbtide/core';
+import { prefixDuration } from './prefixDuration.js';
+import { selectWorkersToClose } from './selectWorkersToClose.js';
+
+export interface AdaptiveTargetResult {
+  target: number;
+  explanation: Explanation;
+}
+
+/**
+ * Dask's `Scheduler.adaptive_target` (main semantics), pure.
+ *
+ * 1. CPU: seconds of work = occupancy of processing tasks (long-running excluded) + queued and
+ *    unrunnable tasks x their prefix duration; `cpu = ceil(seconds / targetDuration)`.
+ * 2. Never more than there are tasks (queued + unrunnable + processing, long-running included).
+ * 3. Threads to workers: `ceil(cpu / totalThreads x nWorkers)` when there are workers.
+ * 4. Work waiting on an empty cluster asks for at least one worker.
+ * 5. Memory: more than 60 % of the total memory limit used doubles the cluster.
+ * 6. Below the current size, the CPU estimate is dropped: the target becomes the number of
+ *    workers that are not closable (Dask's `workers_to_close()` in memory mode).
+ *
+ * Deliberate deviation: queued work is summed exactly per prefix; Dask samples the first 100
+ * queued tasks and scales the sum linearly.
+ */
+export function adaptiveTarget(snapshot: SchedulerSnapshot, ctx: HeuristicContext): AdaptiveTargetResult {
+  const { workers, prefixes } = snapshot;
+  const nW = workers.length;
+  const durations = new Map<string, number>();
+  const duration = (p: string) => {
+    let d = durations.get(p);
+    if (d === undefined) {
+      d = prefixDuration(p, prefixes[p], ctx);
+      durations.set(p, d);
+    }
+    return d;
+  };
+
+  let queuedOccupancy = 0;
+  let tasksReady = 0;
+  for (const [name, p] of Object.entries(prefixes)) {
+    const waiting = p.queued + p.unrunnable;
+    if (waiting > 0) {
+      queuedOccupancy += waiting * duration(name);
+      tasksReady += waiting;
+    }
+  }
+
+  // Occupancy from per-prefix counts over the whole cluster, as Dask's _task_prefix_count_global.
+  const processingByPrefix = new Map<string, number>();
+  let tasks = tasksReady;
+  let totalThreads = 0;
+  let limit = 0;
+  let used = 0;
+  for (const w of workers) {
+    for (const p in w.processing) processingByPrefix.set(p, (processingByPrefix.get(p) ?? 0) + w.processing[p]!);
+    tasks += workerTaskCount(w);
+    totalThreads += w.nthreads;
+    limit += w.memoryLimit;
+    used += w.nbytes;
+  }
+  let occupancy = 0;
+  for (const [p, count] of processingByPrefix) occupancy += duration(p) * count;
+  occupancy = Math.max(occupancy, 0);
+
+  const cpuWanted = Math.ceil((occupancy + queuedOccupancy) / ctx.targetDuration);
+  let cpu = Math.min(cpuWanted, tasks);
+  const threadsWanted = cpu;
+  if (nW > 0 && totalThreads > 0) cpu = Math.ceil((cpu / totalThreads) * nW);
+  if (tasksReady > 0 && nW === 0) cpu = Math.max(1, cpu);
+
+  const memoryDoubles = used > 0.6 * limit && limit > 0;
+  const memory = memoryDoubles ? 2 * nW : 0;
+  const wanted = Math.max(memory, cpu);
+
+  const explanation: Explanation = {
+    occupancy,
+    queuedOccupancy,
+    tasksReady,
+    tasks,
+    cpuWanted,
+    cappedByTaskCount: cpuWanted > tasks,
+    threads: { total: totalThreads, workers: nW, wanted: threadsWanted },
+    cpu,
+    memory: { used, limit, doubles: memoryDoubles, workers: memory },
+  };
+
+  if (wanted >= nW) {
+    return { target: wanted, explanation: { ...explanation, rule: wanted > nW ? 'scale-up' : 'steady' } };
+  }
+  const closable = selectWorkersToClose(workers, {});
+  return {
+    target: nW - closable.length,
+    explanation: { ...explanation, rule: 'scale-down: keep every worker that is busy or needed for memory', closable },
+  };
+}
