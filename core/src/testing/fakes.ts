@@ -43,6 +43,7 @@ export async function flushMicrotasks(rounds = 10): Promise<void> {
  */
 export async function advance(rx: VirtualTimeScheduler, ms: number, stepMs = ms): Promise<void> {
   const end = rx.frame + ms;
+  await flushMicrotasks();
   while (rx.frame < end) {
     rx.maxFrames = Math.min(end, rx.frame + stepMs);
     rx.flush();
