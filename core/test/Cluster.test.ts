@@ -21,7 +21,7 @@ function setup() {
 }
 
 describe('Cluster', () => {
-  it('names workers {cluster}-{i} and fills gaps at or above the counter (Dask §6.4)', async () => {
+  it('names workers {cluster}-{i}: the lowest free number at or above a counter that only moves up (Dask §6.4)', async () => {
     const { cluster, backend } = setup();
     await cluster.scale(4);
     expect(cluster.plan).to.deep.equal(['c-0', 'c-1', 'c-2', 'c-3']);
@@ -29,10 +29,11 @@ describe('Cluster', () => {
     await cluster.scale(2);
     expect(cluster.plan).to.deep.equal(['c-0', 'c-1']);
     expect(backend.stops).to.deep.equal([['c-2', 'c-3']]);
+    // The counter stood at 3 after naming c-3 and never goes down: c-2 is not reused.
     await cluster.scale(4);
-    expect(cluster.plan).to.deep.equal(['c-0', 'c-1', 'c-2', 'c-3']);
+    expect(cluster.plan).to.deep.equal(['c-0', 'c-1', 'c-3', 'c-4']);
     await cluster.scale(5);
-    expect(cluster.plan.at(-1)).to.equal('c-4');
+    expect(cluster.plan.at(-1)).to.equal('c-5');
     expect(backend.starts[0]![0]).to.deep.equal({ name: 'c-0', scheduler: 'tcp://127.0.0.1:1', nthreads: 2, memoryLimit: 1e9 });
   });
 
