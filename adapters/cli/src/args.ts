@@ -54,7 +54,7 @@ export function parseArgs(argv: readonly string[], specs: Record<string, OptionS
     };
     if (spec) {
       out.options[name] = spec.value ? takeValue(`--${name}`) : true;
-    } else if (name.includes('.') || /^[a-z][A-Za-z]*$/.test(name)) {
+    } else if (arg.startsWith('--') && (name.includes('.') || /^[a-z][A-Za-z]*$/.test(name))) {
       if (!name.includes('.') && !['heuristic', 'workersToClose', 'workerKey', 'plugins'].includes(name)) {
         throw new EbbtideError('USAGE', `unknown option --${name}`, { hint: 'run `ebbtide --help`' });
       }
