@@ -70,7 +70,8 @@ export function describeError(e: unknown): string {
 
 /** `PLUGIN_ERROR` for a throw inside a plugin's method at run time. */
 export function pluginError(plugin: string, method: string, cause: unknown): EbbtideError {
-  const pluginCode = isEbbtideError(cause) ? cause.code : undefined;
+  const raw = (cause as { code?: unknown } | undefined)?.code;
+  const pluginCode = isEbbtideError(cause) ? cause.code : typeof raw === 'string' ? raw : undefined;
   return new EbbtideError('PLUGIN_ERROR', `plugin "${plugin}" failed in ${method}: ${describeError(cause)}`, {
     plugin,
     cause,

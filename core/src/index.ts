@@ -60,3 +60,4 @@ export { Kernel, type KernelOptions } from './plugins/Kernel.js';
 export { heuristicContext } from './config/heuristicContext.js';
 export { backoffMs } from './util/backoff.js';
 export { validateSnapshot } from './state/validateSnapshot.js';
+export { Autoscaler, type AutoscalerParts, type ShutdownOptions } from './runtime/Autoscaler.js';

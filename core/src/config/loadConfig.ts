@@ -6,10 +6,10 @@ import { EbbtideError, describeError } from '../errors.js';
 import type { EbbtideConfig } from './EbbtideConfig.js';
 import { FORMATS_BY_NAME, registerFormats } from './formats.js';
 import { coreSchema } from './coreSchema.js';
-import { type ConfigLeaf, type ConfigSchemaSection, envNameFor, schemaLeaves } from './schema.js';
+import { type ConfigLeaf, type ConfigSchemaSection, envNameFor, isConfigLeaf, schemaLeaves } from './schema.js';
 
 /** Where each configuration value came from, later wins: default < file < env < flag. */
-export type ConfigSource = 'default' | 'file' | 'env' | 'flag';
+export type ConfigSource = 'default' | 'preset' | 'file' | 'env' | 'flag';
 
 export interface ConfigSources {
   /** Config file path (JSON or YAML). */
@@ -20,6 +20,8 @@ export interface ConfigSources {
   flags?: Record<string, string>;
   /** Base directory for relative plugin paths when there is no file; the cwd by default. */
   cwd?: string;
+  /** Values a command presets (e.g. `ebbtide demo`), below the file: default < preset < file < env < flag. */
+  preset?: Record<string, unknown>;
 }
 
 export interface LoadedConfig {
@@ -137,8 +139,33 @@ function sourceNote(source: ConfigSource, path: string, leaf: ConfigLeaf | undef
       return ` (from env ${leaf?.env ?? envNameFor(path)})`;
     case 'file':
       return file ? ` (from ${file})` : '';
+    case 'preset':
+      return ' (preset by the command)';
     default:
       return ' (the default)';
+  }
+}
+
+/**
+ * Checks that the file gives a section (an object) wherever the schema has one, so a scalar in
+ * place of `adaptive:` is one clear message instead of convict's "did you override its parent?".
+ * A null section (YAML `adaptive:` with every child commented out) counts as empty.
+ */
+function checkShape(values: Record<string, unknown>, schema: ConfigSchemaSection, file: string, prefix = ''): void {
+  for (const [k, v] of Object.entries(values)) {
+    const node = schema[k];
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (node === undefined || isConfigLeaf(node)) continue;
+    if (v === null) {
+      delete values[k];
+      continue;
+    }
+    if (typeof v !== 'object' || Array.isArray(v)) {
+      throw new EbbtideError('CONFIG_INVALID', `${path}: expected a section of settings (${Object.keys(node).join(', ')}), got ${JSON.stringify(v)} (from ${file})`, {
+        key: path,
+      });
+    }
+    checkShape(v as Record<string, unknown>, node, file, path);
   }
 }
 
@@ -148,6 +175,7 @@ function buildConvict(schema: ConfigSchemaSection, sources: ConfigSources, fileV
     env: (sources.env ?? process.env) as NodeJS.ProcessEnv,
     args: [],
   });
+  if (sources.preset) c.load(sources.preset);
   if (fileValues) c.load(fileValues);
   for (const [k, v] of Object.entries(sources.flags ?? {})) c.set(k, v);
   return c;
@@ -158,6 +186,11 @@ function buildConvict(schema: ConfigSchemaSection, sources: ConfigSources, fileV
  */
 export function readPluginList(sources: ConfigSources): { plugins: unknown; baseDir: string } {
   const fileValues = sources.file ? readConfigFile(sources.file) : undefined;
+  if (fileValues && fileValues.plugins !== undefined && !Array.isArray(fileValues.plugins)) {
+    throw new EbbtideError('CONFIG_INVALID', `plugins: expected a list of module names or paths, got ${JSON.stringify(fileValues.plugins)} (from ${sources.file})`, {
+      key: 'plugins',
+    });
+  }
   const schema = mergeSchemas([{ owner: 'core', schema: coreSchema }]);
   const c = buildConvict(schema, { ...sources, flags: Object.fromEntries(Object.entries(sources.flags ?? {}).filter(([k]) => k === 'plugins')) }, fileValues);
   return { plugins: c.get('plugins' as never), baseDir: baseDirOf(sources) };
@@ -191,11 +224,13 @@ export function loadConfig(sections: OwnedSchema[], sources: ConfigSources = {})
   }
 
   const fileValues = sources.file ? readConfigFile(sources.file) : undefined;
+  if (fileValues) checkShape(fileValues, schema, sources.file!);
   const sourcesOf: Record<string, ConfigSource> = {};
   for (const [path, leaf] of leaves) {
     if (sources.flags && path in sources.flags) sourcesOf[path] = 'flag';
     else if (leaf.env && env[leaf.env] !== undefined) sourcesOf[path] = 'env';
     else if (fileValues && hasPath(fileValues, path)) sourcesOf[path] = 'file';
+    else if (sources.preset && hasPath(sources.preset, path)) sourcesOf[path] = 'preset';
     else sourcesOf[path] = 'default';
   }
 

@@ -18,7 +18,8 @@ export interface KernelOptions {
   builtins?: EbbtidePlugin[];
   sources?: ConfigSources;
   rxScheduler?: SchedulerLike;
-  logger?: Logger;
+  /** A logger, or a function making one from the validated config (to honour `log.level`). */
+  logger?: Logger | ((config: EbbtideConfig) => Logger);
   /** Parent DI container; a child is created per kernel. */
   container?: DependencyContainer;
 }
@@ -80,7 +81,8 @@ export class Kernel {
       ],
       sources,
     );
-    const kernel = new Kernel(registry, loaded, options.logger ?? silentLogger, options.rxScheduler ?? asyncScheduler, options.container ?? rootContainer);
+    const logger = typeof options.logger === 'function' ? options.logger(loaded.config) : (options.logger ?? silentLogger);
+    const kernel = new Kernel(registry, loaded, logger, options.rxScheduler ?? asyncScheduler, options.container ?? rootContainer);
     kernel.checkSelections(['heuristic', 'workersToClose', 'workerKey']);
     return kernel;
   }

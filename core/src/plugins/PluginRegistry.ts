@@ -79,7 +79,8 @@ export class PluginRegistry {
     try {
       plugin.register(registrar);
     } catch (e) {
-      if (e instanceof EbbtideError) throw e;
+      // The registrar's own PLUGIN_* errors pass through; anything else is the plugin's fault.
+      if (e instanceof EbbtideError && e.code.startsWith('PLUGIN_')) throw e;
       throw new EbbtideError('PLUGIN_ERROR', `plugin "${plugin.name}" failed in register: ${e instanceof Error ? e.message : String(e)}`, {
         plugin: plugin.name,
         cause: e,

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EbbtideError, describeError } from '../errors.js';
 import type { EbbtidePlugin } from './EbbtidePlugin.js';
+import { resolvePackageEntry } from './resolvePackage.js';
 
 function isPathSpec(spec: string): boolean {
   return spec.startsWith('.') || isAbsolute(spec) || spec.endsWith('.js') || spec.endsWith('.mjs');
@@ -67,10 +68,14 @@ export async function loadPluginModule(spec: string, baseDir: string): Promise<E
     }
     target = pathToFileURL(abs).href;
   } else {
-    try {
-      target = pathToFileURL(createRequire(join(baseDir, 'noop.js')).resolve(spec)).href;
-    } catch {
-      target = spec;
+    const entry = resolvePackageEntry(spec, baseDir);
+    if (entry) target = pathToFileURL(entry).href;
+    else {
+      try {
+        target = pathToFileURL(createRequire(join(baseDir, 'noop.js')).resolve(spec)).href;
+      } catch {
+        target = spec;
+      }
     }
   }
   let mod: Record<string, unknown>;

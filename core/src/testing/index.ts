@@ -1,2 +1,3 @@
+import 'reflect-metadata';
 export { FakeBackend, FakeScheduler, advance, flushMicrotasks, makePrefix, makeSnapshot, makeWorker } from './fakes.js';
 export { noopPlugin, NoopHeuristic, NoopWorkersToClose } from './noopPlugin.js';

@@ -1,3 +1,5 @@
+// tsyringe needs the Reflect polyfill loaded before it (see report: @ebbtide/core/testing lacks it).
+import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import type { WorkerInfo } from '../../src/contracts/WorkerInfo.js';
 import type { WorkerKey } from '../../src/contracts/WorkerKey.js';
