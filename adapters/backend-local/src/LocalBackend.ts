@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';

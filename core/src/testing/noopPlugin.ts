@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { injectable } from 'tsyringe';
 import type { ScalingHeuristic, HeuristicResult } from '../contracts/ScalingHeuristic.js';
 import type { WorkersToClose } from '../contracts/WorkersToClose.js';

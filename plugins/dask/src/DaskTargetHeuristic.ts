@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { injectable } from 'tsyringe';
 import type { HeuristicContext, HeuristicResult, ScalingHeuristic, SchedulerSnapshot } from '@ebbtide/core';
 import { adaptiveTarget } from './adaptiveTarget.js';

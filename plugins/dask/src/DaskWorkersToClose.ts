@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { PLUGIN_OPTIONS, type SchedulerSnapshot, type WorkersToClose, type WorkersToCloseQuery } from '@ebbtide/core';
 import type { DaskOptions } from './config.js';

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { EbbtideError, NAME_ARGUMENT, type WorkerInfo, type WorkerKey } from '@ebbtide/core';
 
