@@ -3,6 +3,8 @@ import { type OptionSpec, parseArgs } from './args.js';
 import { builtinPlugins } from './builtins.js';
 import { configCommand } from './commands/config.js';
 import { decideCommand } from './commands/decide.js';
+import { demoCommand, demoPreset } from './commands/demo.js';
+import { upCommand } from './commands/up.js';
 import { pluginsCommand } from './commands/plugins.js';
 import type { CliIo } from './io.js';
 import { printError } from './printError.js';
@@ -10,6 +12,8 @@ import { printError } from './printError.js';
 export const USAGE = `ebbtide — size a cluster to its work, live
 
 Usage:
+  ebbtide demo [--duration S] [--json]       the embedded scheduler, local workers and a bursty workload
+  ebbtide up [-c FILE]                       run the autoscaler until SIGINT/SIGTERM
   ebbtide decide --snapshot FILE [-c FILE]   one decision per snapshot (.json or .jsonl) as JSON lines
   ebbtide config [--check] [--json] [-c FILE] the effective configuration and where each value came from
   ebbtide plugins [--json] [-c FILE]          loaded plugins and what they register
@@ -32,6 +36,8 @@ const SPECS: Record<string, OptionSpec> = {
   verbose: { value: false },
   help: { value: false, alias: 'h' },
   version: { value: false },
+  duration: { value: true },
+  docs: { value: false },
 };
 
 /** Runs one `ebbtide` invocation; returns the exit code. Never throws for user mistakes. */
@@ -48,7 +54,7 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
       io.stdout(USAGE);
       return args.command || args.options.help ? 0 : 2;
     }
-    const kernelFor = () =>
+    const kernelFor = (preset?: Record<string, unknown>) =>
       Kernel.create({
         builtins: builtinPlugins(),
         sources: {
@@ -56,7 +62,9 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
           env: io.env,
           flags: args.flags,
           cwd: io.cwd,
+          ...(preset ? { preset } : {}),
         },
+        logger: (config) => createStderrLogger(verbose ? 'debug' : config.log.level, config.log.format),
         ...extra,
       });
     switch (args.command) {
@@ -65,16 +73,28 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
         const kernel = await kernelFor();
         return decideCommand(kernel, args.options.snapshot, io);
       }
+      case 'up': {
+        const kernel = await kernelFor();
+        return await upCommand(kernel, io);
+      }
+      case 'demo': {
+        const duration = args.options.duration === undefined ? 60 : Number(args.options.duration);
+        if (!Number.isFinite(duration) || duration < 10) {
+          throw new EbbtideError('USAGE', `--duration: expected a number of seconds >= 10, got ${JSON.stringify(args.options.duration)}`);
+        }
+        const kernel = await kernelFor(demoPreset());
+        return await demoCommand(kernel, io, { duration, json: Boolean(args.options.json) });
+      }
       case 'config': {
         const kernel = await kernelFor();
-        return configCommand(kernel, io, { check: Boolean(args.options.check), json: Boolean(args.options.json) });
+        return configCommand(kernel, io, { check: Boolean(args.options.check), json: Boolean(args.options.json), docs: Boolean(args.options.docs) });
       }
       case 'plugins': {
         const kernel = await kernelFor();
         return pluginsCommand(kernel, io, { json: Boolean(args.options.json) });
       }
       default:
-        throw new EbbtideError('USAGE', `unknown command "${args.command}"; commands: decide, config, plugins`, { hint: 'run `ebbtide --help`' });
+        throw new EbbtideError('USAGE', `unknown command "${args.command}"; commands: demo, up, decide, config, plugins`, { hint: 'run `ebbtide --help`' });
     }
   } catch (e) {
     printError(io, e, verbose);

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { EbbtideError } from '@ebbtide/core';
+import { parseAddress } from '../protocol/address.js';
+import { Connection, RemoteError } from '../protocol/Connection.js';
+import { OPS } from '../protocol/messages.js';
+import { parseTaskRef } from '../taskRef.js';
+import { TaskError } from './TaskError.js';
+
+/** Options of `Client.submit`. */
+export interface SubmitOptions {
+  /** The task's key; default `{prefix}-{random hex}`. Submitting an existing key reuses it. */
+  key?: string;
+  /** The task prefix durations are learned for; default: core's `keySplit(key)`. */
+  prefix?: string;
+}
+
+/**
+ * A client of the embedded scheduler: submit tasks, gather their results, release them.
+ * Results are relayed by the scheduler from the worker that holds them.
+ *
+ * @example
+ * ```ts
+ * const client = await Client.connect(adapter.address!);
+ * const key = await client.submit(builtinTask('inc'), [41]);
+ * console.log(await client.gather([key])); // [42]
+ * await client.release([key]);
+ * await client.close();
+ * ```
+ */
+export class Client {
+  private constructor(
+    private readonly conn: Connection,
+    /** The scheduler's address. */
+    readonly address: string,
+  ) {}
+
+  /**
+   * Connects to the scheduler at `address` (`tcp://HOST:PORT`).
+   *
+   * @throws EbbtideError `SCHEDULER_UNREACHABLE` if nothing answers there; `INPUT_INVALID` for a
+   *   malformed address.
+   */
+  static async connect(address: string): Promise<Client> {
+    const { host, port } = parseAddress(address);
+    const socket = connect({ host, port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', (e) =>
+        reject(new EbbtideError('SCHEDULER_UNREACHABLE', `cannot connect to the scheduler at ${address}: ${e.message}`, { hint: 'is the scheduler running, and is this its address?' })),
+      );
+    });
+    const conn = new Connection(socket, { accept: OPS.toClient });
+    await conn.request({ op: 'register-client' });
+    return new Client(conn, address);
+  }
+
+  /**
+   * Submits `fn(...args)`; `fn` is `module#export` (module: absolute path, `file:` URL or package
+   * name). Resolves with the key once the scheduler has queued it.
+   *
+   * @throws EbbtideError `INPUT_INVALID` for a malformed `fn` or arguments that are not JSON.
+   */
+  async submit(fn: string, args: readonly unknown[] = [], options: SubmitOptions = {}): Promise<string> {
+    const ref = parseTaskRef(fn);
+    if (typeof ref === 'string') throw new EbbtideError('INPUT_INVALID', ref, { hint: 'write it as /abs/path/tasks.js#name, file:///abs/path/tasks.js#name or package#name' });
+    const prefix = options.prefix;
+    const key = options.key ?? `${prefix ?? ref.exportName}-${randomUUID().replaceAll('-', '')}`;
+    if (JSON.stringify(args) === undefined) throw new EbbtideError('INPUT_INVALID', `arguments of ${fn} are not JSON-serialisable`);
+    const reply = await this.call<{ key: string }>({ op: 'submit', key, fn, args: [...args], ...(prefix !== undefined ? { prefix } : {}) });
+    return reply.key;
+  }
+
+  /**
+   * The results of `keys`, in order, once they are computed. A result lost with its worker is
+   * recomputed first.
+   *
+   * @throws TaskError if a task failed; EbbtideError `INPUT_INVALID` for an unknown or released
+   *   key, `SCHEDULER_UNREACHABLE` if the connection is lost.
+   */
+  async gather(keys: readonly string[]): Promise<unknown[]> {
+    const reply = await this.call<{ values: unknown[] }>({ op: 'gather', keys: [...keys] });
+    return reply.values;
+  }
+
+  /** Says this client no longer needs `keys`; results nobody wants are dropped from the workers. */
+  async release(keys: readonly string[]): Promise<void> {
+    await this.call({ op: 'release', keys: [...keys] });
+  }
+
+  /** Closes the connection; the scheduler releases every key this client still wanted. */
+  async close(): Promise<void> {
+    this.conn.end('client closed');
+    await this.conn.closed;
+  }
+
+  private async call<R extends object>(body: Parameters<Connection['request']>[0]): Promise<R> {
+    try {
+      return await this.conn.request<R>(body);
+    } catch (e) {
+      if (!(e instanceof RemoteError)) throw e;
+      if (e.wire.kind === 'task') throw new TaskError(e.wire);
+      const code = e.wire.kind === 'input' ? 'INPUT_INVALID' : e.wire.kind === 'unavailable' ? 'SCHEDULER_UNREACHABLE' : 'SCHEDULER_PROTOCOL';
+      throw new EbbtideError(code, `scheduler at ${this.address}: ${e.message}`, {
+        ...(e.wire.key ? { data: { key: e.wire.key } } : {}),
+      });
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import { embeddedBenches } from './embedded.js';
+import { type Figure, printFigure } from './report.js';
+
+/**
+ * `npm run bench [-- --json] [-- group ...]`: benchmarks, not tests. Each prints a figure and,
+ * where there is one, a ratio against a baseline measured in the same run.
+ */
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const groups = args.filter((a) => !a.startsWith('--'));
+const all: Record<string, (log: (f: Figure) => void) => Promise<void>> = {
+  embedded: embeddedBenches,
+};
+const log = (f: Figure) => printFigure(f, json);
+if (!json) process.stdout.write(`ebbtide benchmarks on ${(await import('node:os')).availableParallelism()} cores, Node ${process.version}\n`);
+for (const [name, run] of Object.entries(all)) {
+  if (groups.length && !groups.includes(name)) continue;
+  await run(log);
+}

@@ -1,0 +1,99 @@
+import 'reflect-metadata';
+import { expect } from 'chai';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { Client, builtinTask } from '@ebbtide/scheduler-embedded';
+import { EBBTIDE_BIN, ROOT } from '../support/paths.js';
+import { runCli } from '../support/runCli.js';
+import { alive, killAll, pidsMatching, until } from '../support/processes.js';
+
+describe('ebbtide up (embedded scheduler, local workers)', function () {
+  this.timeout(90_000);
+  let up: ChildProcess | undefined;
+  const workerPids = new Set<number>();
+  afterEach(() => {
+    if (up?.pid && alive(up.pid)) up.kill('SIGKILL');
+    killAll(workerPids);
+  });
+
+  it('prints the scheduler address, scales up under load, and leaves no worker process after SIGTERM', async () => {
+    up = spawn(process.execPath, [EBBTIDE_BIN, 'up', '--adaptive.interval', '200ms', '--adaptive.maximum', '3', '--adaptive.targetDuration', '1s'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    up.stdout!.on('data', (d) => (stdout += d));
+    up.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => up!.on('exit', (code) => r(code)));
+    await until(() => /scheduler at (tcp:\/\/\S+)/.test(stdout), 20_000, 'the scheduler address');
+    const address = /scheduler at (tcp:\/\/\S+)/.exec(stdout)![1]!;
+    const client = await Client.connect(address);
+    const keys: string[] = [];
+    for (let i = 0; i < 12; i++) keys.push(await client.submit(builtinTask('sleep'), [2000], { prefix: 'nap' }));
+    await until(
+      () => {
+        for (const pid of pidsMatching('ebbtide-worker', address)) workerPids.add(pid);
+        return workerPids.size >= 2;
+      },
+      30_000,
+      'two worker processes',
+    );
+    expect(stdout).to.match(/target=\d+.* up 0 -> \d/);
+    await client.close();
+    up.kill('SIGTERM');
+    expect(await exited, stderr).to.equal(0);
+    expect(stdout).to.contain('received SIGTERM: shutting down');
+    for (const pid of pidsMatching('ebbtide-worker', address)) workerPids.add(pid);
+    await until(() => [...workerPids].every((p) => !alive(p)), 10_000, 'worker processes to be gone');
+  });
+
+  it('a worker command that exits at once is reported with its exit code and stderr, and backed off', async () => {
+    const r = spawn(
+      process.execPath,
+      [
+        EBBTIDE_BIN,
+        'up',
+        '--adaptive.interval',
+        '200ms',
+        '--adaptive.minimum',
+        '1',
+        '--backend.local.command',
+        JSON.stringify([process.execPath, '-e', 'console.error("worker: cannot bind"); process.exit(7)']),
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    up = r;
+    let stderr = '';
+    r.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((res) => r.on('exit', (code) => res(code)));
+    await new Promise((res) => setTimeout(res, 4000));
+    r.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+    const failures = stderr.split('\n').filter((l) => l.includes('worker process failed'));
+    expect(failures.length).to.be.at.least(1);
+    expect(failures[0]).to.contain('exitCode=7').and.contain('worker: cannot bind');
+    // 4 s with 200 ms ticks would be 20 restarts without backoff; 1 s, 2 s, ... allows at most 3.
+    expect(failures.length).to.be.at.most(4);
+  });
+});
+
+describe('ebbtide demo', function () {
+  this.timeout(120_000);
+  it('runs the bursty workload, checks every result, and ends back at minimum with nothing lost', async () => {
+    const r = await runCli(['demo', '--duration', '20', '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const s = JSON.parse(r.stdout) as Record<string, number>;
+    expect(Object.keys(s).sort()).to.deep.equal(
+      ['finalWorkers', 'maximum', 'minimum', 'peakWorkers', 'resultsChecked', 'resultsLost', 'scaleDowns', 'scaleUps', 'staticWorkerSeconds', 'tasksCompleted', 'tasksSubmitted', 'workerSeconds'].sort(),
+    );
+    expect(s.tasksCompleted).to.equal(s.tasksSubmitted);
+    expect(s.resultsChecked).to.equal(s.tasksSubmitted);
+    expect(s.resultsLost).to.equal(0);
+    expect(s.finalWorkers).to.equal(s.minimum);
+    expect(s.peakWorkers).to.be.at.least(2).and.at.most(s.maximum!);
+    expect(s.scaleUps).to.be.at.least(1);
+    expect(s.scaleDowns).to.be.at.least(1);
+    expect(s.workerSeconds).to.be.below(s.staticWorkerSeconds!);
+    expect(r.stderr).to.match(/\[\s*\d+s\] workers/);
+  });
+});
