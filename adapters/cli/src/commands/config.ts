@@ -62,16 +62,16 @@ export function configReference(kernel: Kernel): string {
     'sizes accept `"4GB"`, `"512MiB"` or a number of bytes; `adaptive.maximum` accepts a whole number or `"inf"`.',
     '',
   ];
-  let section = '';
+  const groups = new Map<string, string[]>();
   for (const [path, leaf] of leaves) {
-    const top = path.split('.')[0]!;
-    const group = path.includes('.') ? top : 'selection and plugins';
-    if (group !== section) {
-      section = group;
-      out.push(`## ${group}`, '', '| key | default | env | description |', '| --- | --- | --- | --- |');
-    }
+    const group = path.includes('.') ? path.split('.')[0]! : 'selection and plugins';
     const format = typeof leaf.format === 'string' ? leaf.format : 'one of ' + JSON.stringify(leaf.format);
-    out.push(`| \`${path}\` | ${defaultText(leaf.default)} | \`${leaf.env}\` | ${leaf.doc.replace(/\|/g, '\\|')} (format: ${format}) |`);
+    const doc = leaf.doc.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const row = `| \`${path}\` | ${defaultText(leaf.default)} | \`${leaf.env}\` | ${doc} (format: ${format}) |`;
+    groups.set(group, [...(groups.get(group) ?? []), row]);
   }
-  return out.join('\n').replace(/\n## /g, '\n\n## ') + '\n';
+  for (const [group, rows] of groups) {
+    out.push(`## ${group}`, '', '| key | default | env | description |', '| --- | --- | --- | --- |', ...rows, '');
+  }
+  return out.join('\n');
 }
