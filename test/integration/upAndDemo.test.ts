@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, builtinTask } from '@ebbtide/scheduler-embedded';
 import { EBBTIDE_BIN, ROOT } from '../support/paths.js';
 import { runCli } from '../support/runCli.js';
@@ -15,8 +18,9 @@ describe('ebbtide up (embedded scheduler, local workers)', function () {
     killAll(workerPids);
   });
 
-  it('prints the scheduler address, scales up under load, and leaves no worker process after SIGTERM', async () => {
-    up = spawn(process.execPath, [EBBTIDE_BIN, 'up', '--adaptive.interval', '200ms', '--adaptive.maximum', '3', '--adaptive.targetDuration', '1s'], {
+  it('prints the scheduler address, scales up under load, records, and leaves no worker process after SIGTERM', async () => {
+    const recording = join(mkdtempSync(join(tmpdir(), 'ebbtide-rec-')), 'run.jsonl');
+    up = spawn(process.execPath, [EBBTIDE_BIN, 'up', '--adaptive.interval', '200ms', '--adaptive.maximum', '3', '--adaptive.targetDuration', '1s', '--record', recording], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -39,12 +43,25 @@ describe('ebbtide up (embedded scheduler, local workers)', function () {
       'two worker processes',
     );
     expect(stdout).to.match(/target=\d+.* up 0 -> \d/);
+    // A result computed means a worker connected and worked.
+    const quick = await client.submit(builtinTask('inc'), [1]);
+    expect(await client.gather([quick])).to.deep.equal([2]);
     await client.close();
     up.kill('SIGTERM');
     expect(await exited, stderr).to.equal(0);
     expect(stdout).to.contain('received SIGTERM: shutting down');
     for (const pid of pidsMatching('ebbtide-worker', address)) workerPids.add(pid);
     await until(() => [...workerPids].every((p) => !alive(p)), 10_000, 'worker processes to be gone');
+
+    const lines = readFileSync(recording, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).to.include({ type: 'header', format: 'ebbtide-recording', version: 1 });
+    const events = lines.filter((l) => 'event' in l) as Array<{ t: number; event: { type: string } }>;
+    const decisions = lines.filter((l) => 'decision' in l) as Array<{ t: number; decision: { recommendation: { status: string } } }>;
+    expect(events.some((e) => e.event.type === 'worker.added')).to.equal(true);
+    expect(events.filter((e) => e.event.type === 'task.transition')).to.have.length.at.least(12);
+    expect(decisions.some((d) => d.decision.recommendation.status === 'up')).to.equal(true);
+    const times = lines.slice(1).map((l) => l.t as number);
+    expect(times).to.deep.equal([...times].sort((a, b) => a - b));
   });
 
   it('a worker command that exits at once is reported with its exit code and stderr, and backed off', async () => {

@@ -13,7 +13,7 @@ export const USAGE = `ebbtide — size a cluster to its work, live
 
 Usage:
   ebbtide demo [--duration S] [--json]       the embedded scheduler, local workers and a bursty workload
-  ebbtide up [-c FILE]                       run the autoscaler until SIGINT/SIGTERM
+  ebbtide up [-c FILE] [--record FILE]       run the autoscaler until SIGINT/SIGTERM (optionally recording it)
   ebbtide decide --snapshot FILE [-c FILE]   one decision per snapshot (.json or .jsonl) as JSON lines
   ebbtide config [--check] [--json] [-c FILE] the effective configuration and where each value came from
   ebbtide plugins [--json] [-c FILE]          loaded plugins and what they register
@@ -38,6 +38,7 @@ const SPECS: Record<string, OptionSpec> = {
   version: { value: false },
   duration: { value: true },
   docs: { value: false },
+  record: { value: true },
 };
 
 /** Runs one `ebbtide` invocation; returns the exit code. Never throws for user mistakes. */
@@ -75,7 +76,7 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
       }
       case 'up': {
         const kernel = await kernelFor();
-        return await upCommand(kernel, io);
+        return await upCommand(kernel, io, typeof args.options.record === 'string' ? { record: args.options.record } : {});
       }
       case 'demo': {
         const duration = args.options.duration === undefined ? 60 : Number(args.options.duration);

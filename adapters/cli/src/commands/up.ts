@@ -1,8 +1,12 @@
-import { Autoscaler, type DecisionRecord, type Kernel } from '@ebbtide/core';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { Subscription } from 'rxjs';
+import { Autoscaler, type DecisionRecord, type Kernel, record } from '@ebbtide/core';
 import type { CliIo } from '../io.js';
 import { formatDecision, formatStatus } from './formatDecision.js';
 
 export interface UpOptions {
+  /** Write a recording (JSON lines) of every scheduler event and decision to this file. */
+  record?: string;
   /** Seconds between status lines. */
   statusEvery?: number;
   /** Resolves when the command should stop (a signal); defaults to SIGINT/SIGTERM. */
@@ -33,6 +37,12 @@ export function onceSignalled(onSecond: () => void): Promise<string> {
  */
 export async function upCommand(kernel: Kernel, io: CliIo, options: UpOptions = {}): Promise<number> {
   const auto = await Autoscaler.start(kernel);
+  let recording: { stream: WriteStream; sub: Subscription } | undefined;
+  if (options.record) {
+    const stream = createWriteStream(options.record, { flags: 'w' });
+    recording = { stream, sub: record(auto, (line) => stream.write(line + '\n')) };
+    io.stdout(`recording to ${options.record}\n`);
+  }
   const external = kernel.config.scheduler.type !== 'embedded';
   if (auto.scheduler.address) io.stdout(`scheduler at ${auto.scheduler.address}\n`);
   io.stdout(
@@ -54,6 +64,10 @@ export async function upCommand(kernel: Kernel, io: CliIo, options: UpOptions = 
     }));
   io.stdout(`received ${signal}: shutting down\n`);
   await auto.shutdown(`signal ${signal}`, { retire: external });
+  if (recording) {
+    recording.sub.unsubscribe();
+    await new Promise<void>((r) => recording!.stream.end(r));
+  }
   io.stdout('stopped\n');
   return 0;
 }
