@@ -1,3 +1,4 @@
+import { decisionBenches, storeBenches } from './decisions.js';
 import { embeddedBenches } from './embedded.js';
 import { type Figure, printFigure } from './report.js';
 
@@ -9,6 +10,8 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const groups = args.filter((a) => !a.startsWith('--'));
 const all: Record<string, (log: (f: Figure) => void) => Promise<void>> = {
+  decisions: decisionBenches,
+  store: storeBenches,
   embedded: embeddedBenches,
 };
 const log = (f: Figure) => printFigure(f, json);

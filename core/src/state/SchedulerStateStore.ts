@@ -18,6 +18,8 @@ interface WorkerState {
   longRunning: number;
   /** False once removed: late task events for it are ignored. */
   alive: boolean;
+  /** The worker as the last snapshot showed it; cleared by any change, so unchanged workers cost nothing per tick. */
+  cached?: WorkerInfo;
 }
 
 /** Only tasks in these states affect a decision, so only they are tracked. */
@@ -91,6 +93,7 @@ export class SchedulerStateStore {
         if (event.nthreads !== undefined) ws.info.nthreads = event.nthreads;
         if (event.status !== undefined) ws.info.status = event.status;
         if (event.labels !== undefined) ws.info.labels = { ...event.labels };
+        delete ws.cached;
         return;
       }
       case 'worker.removed':
@@ -134,19 +137,26 @@ export class SchedulerStateStore {
     return this.tasks.size;
   }
 
-  /** The state as a decision reads it. */
+  /**
+   * The state as a decision reads it. Worker objects are frozen and shared between snapshots
+   * while the worker does not change, so a tick costs O(workers changed + workers).
+   */
   snapshot(time: number): SchedulerSnapshot {
-    const workers: WorkerInfo[] = [];
-    for (const ws of this.workers.values()) {
-      const processing: Record<string, number> = {};
-      for (const [p, n] of ws.processing) if (n > 0) processing[p] = n;
-      workers.push({ ...ws.info, labels: { ...ws.info.labels }, processing, longRunning: ws.longRunning });
-    }
+    const workers: WorkerInfo[] = new Array<WorkerInfo>(this.workers.size);
+    let i = 0;
+    for (const ws of this.workers.values()) workers[i++] = ws.cached ??= this.freeze(ws);
     const prefixes: Record<string, TaskPrefixInfo> = {};
     for (const p of this.prefixes.values()) {
       prefixes[p.name] = { durationAverage: p.durationAverage, maxExecTime: p.maxExecTime, queued: p.queued, unrunnable: p.unrunnable };
     }
     return { time, workers, prefixes };
+  }
+
+  private freeze(ws: WorkerState): WorkerInfo {
+    const processing: Record<string, number> = {};
+    for (const [p, n] of ws.processing) if (n > 0) processing[p] = n;
+    Object.freeze(processing);
+    return Object.freeze({ ...ws.info, labels: Object.freeze({ ...ws.info.labels }), processing, longRunning: ws.longRunning });
   }
 
   private prefix(name: string): PrefixState {
@@ -233,6 +243,7 @@ export class SchedulerStateStore {
         if (rec.longRunning) ws.longRunning--;
         else ws.processing.set(rec.prefix.name, (ws.processing.get(rec.prefix.name) ?? 0) - 1);
         if (ws.alive) this.totals.processing--;
+        delete ws.cached;
         return;
       }
     }
@@ -253,6 +264,7 @@ export class SchedulerStateStore {
         if (rec.longRunning) ws.longRunning++;
         else ws.processing.set(rec.prefix.name, (ws.processing.get(rec.prefix.name) ?? 0) + 1);
         if (ws.alive) this.totals.processing++;
+        delete ws.cached;
         return;
       }
     }

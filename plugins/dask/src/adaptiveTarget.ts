@@ -1,4 +1,4 @@
-import { type Explanation, type HeuristicContext, type SchedulerSnapshot, workerTaskCount } from '@ebbtide/core';
+import type { Explanation, HeuristicContext, SchedulerSnapshot } from '@ebbtide/core';
 import { prefixDuration } from './prefixDuration.js';
 import { selectWorkersToClose } from './selectWorkersToClose.js';
 
@@ -52,8 +52,13 @@ export function adaptiveTarget(snapshot: SchedulerSnapshot, ctx: HeuristicContex
   let limit = 0;
   let used = 0;
   for (const w of workers) {
-    for (const p in w.processing) processingByPrefix.set(p, (processingByPrefix.get(p) ?? 0) + w.processing[p]!);
-    tasks += workerTaskCount(w);
+    const processing = w.processing;
+    tasks += w.longRunning;
+    for (const p in processing) {
+      const n = processing[p]!;
+      tasks += n;
+      processingByPrefix.set(p, (processingByPrefix.get(p) ?? 0) + n);
+    }
     totalThreads += w.nthreads;
     limit += w.memoryLimit;
     used += w.nbytes;

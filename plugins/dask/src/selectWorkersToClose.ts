@@ -37,55 +37,61 @@ export function selectWorkersToClose(workers: readonly WorkerInfo[], query: Sele
   if (n === undefined && memoryRatio === undefined) memoryRatio = 2;
   if (!n && workers.every(isWorkerBusy)) return [];
 
-  const keyOf = query.key ?? ((w: WorkerInfo) => w.name);
-  const groups = new Map<string, WorkerInfo[]>();
-  for (const w of workers) {
-    if (w.longRunning > 0) continue;
-    const k = keyOf(w);
-    const g = groups.get(k);
-    if (g) g.push(w);
-    else groups.set(k, [w]);
+  // Groups in order of first appearance; without a key each worker is its own group.
+  const members: WorkerInfo[][] = [];
+  if (query.key) {
+    const index = new Map<string, number>();
+    for (const w of workers) {
+      if (w.longRunning > 0) continue;
+      const k = query.key(w);
+      const at = index.get(k);
+      if (at === undefined) {
+        index.set(k, members.length);
+        members.push([w]);
+      } else members[at]!.push(w);
+    }
+  } else {
+    for (const w of workers) if (w.longRunning === 0) members.push([w]);
   }
 
-  interface Group {
-    members: WorkerInfo[];
-    limitBytes: number;
-    bytes: number;
-    idle: boolean;
-  }
-  const list: Group[] = [];
+  const G = members.length;
+  const limitBytes = new Float64Array(G);
+  const bytes = new Float64Array(G);
+  const idle = new Uint8Array(G);
   let limit = 0;
   let total = 0;
-  for (const members of groups.values()) {
-    let limitBytes = 0;
-    let bytes = 0;
-    for (const w of members) {
-      limitBytes += w.memoryLimit;
-      bytes += w.nbytes;
+  for (let g = 0; g < G; g++) {
+    let l = 0;
+    let b = 0;
+    let busy = false;
+    for (const w of members[g]!) {
+      l += w.memoryLimit;
+      b += w.nbytes;
+      busy ||= isWorkerBusy(w);
     }
-    limit += limitBytes;
-    total += bytes;
-    list.push({ members, limitBytes, bytes, idle: !members.some(isWorkerBusy) });
+    limitBytes[g] = l;
+    bytes[g] = b;
+    idle[g] = busy ? 0 : 1;
+    limit += l;
+    total += b;
   }
 
-  // Ascending by (idle, -bytes), stable; visited from the end.
-  const order = list
-    .map((g, i) => ({ g, i }))
-    .sort((a, b) => Number(a.g.idle) - Number(b.g.idle) || b.g.bytes - a.g.bytes || a.i - b.i)
-    .map((x) => x.g);
+  // Ascending by (idle, -bytes), stable (index breaks ties); visited from the end.
+  const order = Array.from({ length: G }, (_, g) => g).sort((a, b) => idle[a]! - idle[b]! || bytes[b]! - bytes[a]! || a - b);
 
-  const toClose: Group[] = [];
+  const toClose: number[] = [];
   let nRemain = nW;
   while (order.length) {
     const g = order.pop()!;
-    if (n === undefined && !g.idle) break;
-    if (query.minimum && nRemain - g.members.length < query.minimum) break;
-    limit -= g.limitBytes;
-    const byCount = n !== undefined && nRemain - g.members.length >= (target || 0);
+    const size = members[g]!.length;
+    if (n === undefined && !idle[g]) break;
+    if (query.minimum && nRemain - size < query.minimum) break;
+    limit -= limitBytes[g]!;
+    const byCount = n !== undefined && nRemain - size >= (target || 0);
     const byMemory = memoryRatio !== undefined && limit >= memoryRatio * total;
     if (!(byCount || byMemory)) break;
     toClose.push(g);
-    nRemain -= g.members.length;
+    nRemain -= size;
   }
-  return toClose.flatMap((g) => g.members.map((w) => w.name));
+  return toClose.flatMap((g) => members[g]!.map((w) => w.name));
 }
