@@ -1,10 +1,10 @@
 import type { EbbtidePlugin } from '@ebbtide/core';
 import localBackendPlugin from '@ebbtide/backend-local';
 import daskPlugin from '@ebbtide/plugin-dask';
-// import daskSchedulerPlugin from '@ebbtide/scheduler-dask';
+import daskSchedulerPlugin from '@ebbtide/scheduler-dask';
 import embeddedPlugin from '@ebbtide/scheduler-embedded';
 
 /** Plugins the `ebbtide` command registers before any configured one. */
 export function builtinPlugins(): EbbtidePlugin[] {
-  return [daskPlugin, embeddedPlugin, localBackendPlugin] as EbbtidePlugin[];
+  return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin] as EbbtidePlugin[];
 }

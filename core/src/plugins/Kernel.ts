@@ -108,6 +108,8 @@ export class Kernel {
         try {
           value = plugin.options(this.config);
         } catch (e) {
+          // A plugin rejecting a config value is a configuration error, not a plugin failure.
+          if (e instanceof EbbtideError && e.code.startsWith('CONFIG_')) throw e;
           throw new EbbtideError('PLUGIN_ERROR', `plugin "${plugin.name}" failed in options: ${e instanceof Error ? e.message : String(e)}`, {
             plugin: plugin.name,
             cause: e,

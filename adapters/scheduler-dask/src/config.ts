@@ -1,0 +1,65 @@
+import type { ConfigSchemaSection, EbbtideConfig } from '@ebbtide/core';
+import { parseDaskAddress } from './wire/parseDaskAddress.js';
+
+/** The `scheduler.dask.*` config section. The address itself is core's `scheduler.address`. */
+export const daskSchedulerSchema = {
+  scheduler: {
+    dask: {
+      pollInterval: {
+        doc: 'Time between two reads of the Dask scheduler state; 0 = adaptive.interval.',
+        format: 'duration',
+        default: 0,
+      },
+      timeout: {
+        doc: 'Deadline to connect to the Dask scheduler and for each request to it.',
+        format: 'positive-duration',
+        default: '10s',
+      },
+      maxStartAttempts: {
+        doc: 'Connection attempts at start before giving up (1 s doubling to 30 s between them); 0 = keep trying.',
+        format: 'whole-number',
+        default: 0,
+      },
+      retireTimeout: {
+        doc: 'Deadline for retire_workers, which copies the unique results of the retiring workers first.',
+        format: 'positive-duration',
+        default: '5m',
+      },
+    },
+  },
+} satisfies ConfigSchemaSection;
+
+/** Typed options of `DaskSchedulerAdapter`, injected as `PLUGIN_OPTIONS`. */
+export interface DaskSchedulerOptions {
+  /** Canonical `tcp://host:port` of the scheduler. */
+  address: string;
+  pollIntervalMs: number;
+  /** Connect and per-request deadline. */
+  timeoutMs: number;
+  /** 0 = unlimited. */
+  maxStartAttempts: number;
+  retireTimeoutMs: number;
+  /** Seconds per prefix before one is learned (core's `scheduler.defaultTaskDurations`). */
+  defaultTaskDurations: Record<string, number>;
+}
+
+/** Polls at least this often when both intervals are 0 (the adaptive loop is off). */
+const FALLBACK_POLL_SECONDS = 1;
+
+/**
+ * Derives the adapter options from the validated config.
+ * @throws EbbtideError `CONFIG_INVALID` naming `scheduler.address` when it is empty or malformed.
+ */
+export function daskSchedulerOptions(config: EbbtideConfig): DaskSchedulerOptions {
+  const section = (config.scheduler as { dask?: { pollInterval: number; timeout: number; maxStartAttempts: number; retireTimeout: number } }).dask;
+  const { address } = parseDaskAddress(config.scheduler.address ?? '', 'scheduler.address');
+  const poll = section?.pollInterval || config.adaptive.interval || FALLBACK_POLL_SECONDS;
+  return {
+    address,
+    pollIntervalMs: poll * 1000,
+    timeoutMs: (section?.timeout ?? 10) * 1000,
+    maxStartAttempts: section?.maxStartAttempts ?? 0,
+    retireTimeoutMs: (section?.retireTimeout ?? 300) * 1000,
+    defaultTaskDurations: { ...(config.scheduler.defaultTaskDurations ?? {}) },
+  };
+}

@@ -1,0 +1,30 @@
+import type { DaskSchedulerOptions } from '../../src/index.js';
+
+/** Adapter options for tests: fast polls, short timeouts. */
+export function adapterOptions(address: string, overrides: Partial<DaskSchedulerOptions> = {}): DaskSchedulerOptions {
+  return {
+    address,
+    pollIntervalMs: 200,
+    timeoutMs: 5000,
+    maxStartAttempts: 1,
+    retireTimeoutMs: 60_000,
+    defaultTaskDurations: {},
+    ...overrides,
+  };
+}
+
+/** Snapshot of the scheduler's own state, from test/fixtures/dask_client.py `scheduler_view`. */
+export interface SchedulerView {
+  prefixes: Record<string, { queued: number; unrunnable: number }>;
+  workers: Array<{
+    name: string;
+    address: string;
+    host: string;
+    nthreads: number;
+    memoryLimit: number;
+    nbytes: number;
+    processing: Record<string, number>;
+    longRunning: number;
+    status: string;
+  }>;
+}
