@@ -1,0 +1,128 @@
+import 'reflect-metadata';
+import { expect } from 'chai';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Autoscaler, type DecisionRecord, Kernel } from '@ebbtide/core';
+import { builtinPlugins } from '@ebbtide/cli';
+import { type DaskScheduler, PythonClient, daskInstalled, daskWorkerCommand, startDaskScheduler } from '../support/dask.js';
+import { EBBTIDE_BIN, FIXTURES, ROOT } from '../support/paths.js';
+import { alive, killAll, pidsMatching, until } from '../support/processes.js';
+
+const CLIENT = join(FIXTURES, 'dask', 'burst_client.py');
+
+describe('e2e: adapting a real Dask cluster (Debian python3-distributed)', function () {
+  this.timeout(180_000);
+  let scheduler: DaskScheduler;
+  let localDir: string;
+  const pids = new Set<number>();
+
+  before(function () {
+    // .ci/run installs python3-distributed; without it there is no real Dask to test against.
+    if (!daskInstalled()) throw new Error('python3-distributed is not installed: run .ci/run, or apt-get install python3-distributed');
+  });
+  beforeEach(async () => {
+    scheduler = await startDaskScheduler();
+    localDir = mkdtempSync(join(tmpdir(), 'ebbtide-dask-workers-'));
+  });
+  afterEach(async () => {
+    for (const pid of pidsMatching('distributed.cli.dask_worker', scheduler.address)) pids.add(pid);
+    killAll(pids);
+    await scheduler.stop();
+    rmSync(localDir, { recursive: true, force: true });
+  });
+
+  it('scales 0 -> >=3 for a burst, down when idle keeping held results, and to 0 once they are released', async () => {
+    const kernel = await Kernel.create({
+      builtins: builtinPlugins(),
+      sources: {
+        env: {},
+        flags: {
+          'scheduler.type': 'dask',
+          'scheduler.address': scheduler.address,
+          'backend.local.command': JSON.stringify(daskWorkerCommand(localDir)),
+          'adaptive.interval': '500ms',
+          'adaptive.waitCount': '3',
+          'adaptive.maximum': '4',
+          'adaptive.targetDuration': '1s',
+          'cluster.memoryLimit': '500MB',
+          'cluster.name': 'dw',
+        },
+      },
+    });
+    const auto = await Autoscaler.start(kernel);
+    const records: DecisionRecord[] = [];
+    auto.decisions$.subscribe((r) => records.push(r));
+    const client = PythonClient.start(CLIENT, scheduler.address);
+    try {
+      await client.line('ready');
+      client.send('burst 40 1.0 5');
+      await until(
+        () => {
+          for (const pid of pidsMatching('distributed.cli.dask_worker', scheduler.address)) pids.add(pid);
+          return auto.store.counts().workers >= 3;
+        },
+        90_000,
+        '>= 3 Dask workers',
+      );
+      await client.line('burst-done', 120_000);
+      // Idle, holding 5 small results: Dask's heuristic keeps only what memory needs.
+      const stopped = () => records.filter((r) => r.recommendation.status === 'down').flatMap((r) => r.outcome?.stopped ?? []);
+      await until(() => stopped().length >= 2 && auto.store.counts().workers <= 2, 60_000, 'scale-down while results are held');
+      client.send('gather');
+      expect(await client.line('results')).to.equal('results [0, 10, 20, 30, 40]');
+      client.send('release');
+      await client.line('released');
+      await until(() => auto.store.counts().workers === 0 && auto.cluster.plan.length === 0, 60_000, 'back to minimum 0');
+      expect(auto.cluster.requested).to.deep.equal([]);
+      await until(() => [...pids].every((p) => !alive(p)), 20_000, 'Dask worker processes to exit');
+    } finally {
+      client.send('exit');
+      client.kill();
+      await auto.shutdown('test end');
+    }
+  });
+
+  it('ebbtide up exits on SIGTERM and leaves no Dask worker process', async () => {
+    let up: ChildProcess | undefined;
+    try {
+      up = spawn(
+        process.execPath,
+        [
+          EBBTIDE_BIN,
+          'up',
+          '--scheduler.type',
+          'dask',
+          '--scheduler.address',
+          scheduler.address,
+          '--adaptive.minimum',
+          '2',
+          '--adaptive.interval',
+          '500ms',
+          '--backend.local.command',
+          JSON.stringify(daskWorkerCommand(localDir)),
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      up.stdout!.on('data', (d) => (stdout += d));
+      const exited = new Promise<number | null>((r) => up!.on('exit', (code) => r(code)));
+      await until(
+        () => {
+          for (const pid of pidsMatching('distributed.cli.dask_worker', scheduler.address)) pids.add(pid);
+          return pids.size >= 2;
+        },
+        60_000,
+        'two Dask worker processes',
+      );
+      // Let them register so shutdown goes through retirement.
+      await new Promise((r) => setTimeout(r, 3000));
+      up.kill('SIGTERM');
+      expect(await exited, stdout).to.equal(0);
+      await until(() => [...pids].every((p) => !alive(p)), 20_000, 'Dask worker processes to exit');
+    } finally {
+      if (up?.pid && alive(up.pid)) up.kill('SIGKILL');
+    }
+  });
+});
