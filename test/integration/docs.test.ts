@@ -19,3 +19,23 @@ describe('docs/configuration.md', () => {
     expect(readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8')).to.equal(r.stdout);
   });
 });
+
+describe('docs/plugins', () => {
+  it('every built-in registered name has a row in its kind page', async () => {
+    const { builtinPlugins } = await import('@ebbtide/cli');
+    const { PluginRegistry } = await import('@ebbtide/core');
+    const registry = new PluginRegistry();
+    for (const p of builtinPlugins()) registry.add(p);
+    const pages: Record<string, string> = {
+      heuristic: 'heuristic.md',
+      workersToClose: 'workers-to-close.md',
+      workerKey: 'worker-key.md',
+      scheduler: 'scheduler.md',
+      backend: 'backend.md',
+    };
+    for (const [kind, page] of Object.entries(pages)) {
+      const text = readFileSync(join(ROOT, 'docs', 'plugins', page), 'utf8');
+      for (const name of registry.names(kind as 'heuristic')) expect(text, `${kind} ${name} in docs/plugins/${page}`).to.contain(`| \`${name}\` |`);
+    }
+  });
+});
