@@ -4,6 +4,8 @@ export interface ParsedArgs {
   command?: string;
   /** CLI options (not config keys): name -> value (true for switches). */
   options: Record<string, string | boolean>;
+  /** Every value of options declared `multiple`, in order (e.g. several `-c FILE`). */
+  lists: Record<string, string[]>;
   /** Config overrides: dotted key -> string value. */
   flags: Record<string, string>;
   positionals: string[];
@@ -13,6 +15,8 @@ export interface OptionSpec {
   /** Takes a value (`--snapshot FILE`) rather than being a switch (`--check`). */
   value: boolean;
   alias?: string;
+  /** May be given several times; all values are kept in `lists`. */
+  multiple?: boolean;
 }
 
 /**
@@ -21,7 +25,7 @@ export interface OptionSpec {
  * (checked against the schema later). Unknown plain options are a `USAGE` error.
  */
 export function parseArgs(argv: readonly string[], specs: Record<string, OptionSpec>): ParsedArgs {
-  const out: ParsedArgs = { options: {}, flags: {}, positionals: [] };
+  const out: ParsedArgs = { options: {}, lists: {}, flags: {}, positionals: [] };
   const byAlias = new Map(Object.entries(specs).filter(([, s]) => s.alias).map(([n, s]) => [s.alias!, n]));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -54,6 +58,7 @@ export function parseArgs(argv: readonly string[], specs: Record<string, OptionS
     };
     if (spec) {
       out.options[name] = spec.value ? takeValue(`--${name}`) : true;
+      if (spec.multiple && typeof out.options[name] === 'string') (out.lists[name] ??= []).push(out.options[name] as string);
     } else if (arg.startsWith('--') && (name.includes('.') || /^[a-z][A-Za-z]*$/.test(name))) {
       if (!name.includes('.') && !['heuristic', 'workersToClose', 'workerKey', 'plugins'].includes(name)) {
         throw new EbbtideError('USAGE', `unknown option --${name}`, { hint: 'run `ebbtide --help`' });

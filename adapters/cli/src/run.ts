@@ -5,6 +5,7 @@ import { configCommand } from './commands/config.js';
 import { decideCommand } from './commands/decide.js';
 import { demoCommand, demoPreset } from './commands/demo.js';
 import { upCommand } from './commands/up.js';
+import { simulateCommand } from './simulate/simulateCommand.js';
 import { pluginsCommand } from './commands/plugins.js';
 import type { CliIo } from './io.js';
 import { printError } from './printError.js';
@@ -14,6 +15,8 @@ export const USAGE = `ebbtide — size a cluster to its work, live
 Usage:
   ebbtide demo [--duration S] [--json]       the embedded scheduler, local workers and a bursty workload
   ebbtide up [-c FILE] [--record FILE]       run the autoscaler until SIGINT/SIGTERM (optionally recording it)
+  ebbtide simulate (--trace FILE | --profile interactive|batch) [-c FILE ...] [--plot OUT.svg] [--json] [--seed N] [--duration S]
+                                             replay load through each config on a virtual clock and compare
   ebbtide decide --snapshot FILE [-c FILE]   one decision per snapshot (.json or .jsonl) as JSON lines
   ebbtide config [--check] [--json] [-c FILE] the effective configuration and where each value came from
   ebbtide plugins [--json] [-c FILE]          loaded plugins and what they register
@@ -29,7 +32,7 @@ Environment: EBBTIDE_<KEY> overrides the file, e.g. EBBTIDE_ADAPTIVE_MAXIMUM=10.
 `;
 
 const SPECS: Record<string, OptionSpec> = {
-  config: { value: true, alias: 'c' },
+  config: { value: true, alias: 'c', multiple: true },
   snapshot: { value: true },
   check: { value: false },
   json: { value: false },
@@ -39,6 +42,10 @@ const SPECS: Record<string, OptionSpec> = {
   duration: { value: true },
   docs: { value: false },
   record: { value: true },
+  trace: { value: true },
+  profile: { value: true },
+  plot: { value: true },
+  seed: { value: true },
 };
 
 /** Runs one `ebbtide` invocation; returns the exit code. Never throws for user mistakes. */
@@ -86,6 +93,32 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
         const kernel = await kernelFor(demoPreset());
         return await demoCommand(kernel, io, { duration, json: Boolean(args.options.json) });
       }
+      case 'simulate': {
+        const num = (name: string) => {
+          const v = args.options[name];
+          if (v === undefined) return undefined;
+          const n = Number(v);
+          if (!Number.isFinite(n) || n <= 0) throw new EbbtideError('USAGE', `--${name}: expected a number > 0, got ${JSON.stringify(v)}`);
+          return n;
+        };
+        const str = (name: string) => (typeof args.options[name] === 'string' ? (args.options[name] as string) : undefined);
+        const seed = num('seed');
+        const duration = num('duration');
+        const trace = str('trace');
+        const profile = str('profile');
+        const plot = str('plot');
+        return await simulateCommand(io, {
+          configs: args.lists.config ?? [],
+          flags: args.flags,
+          json: Boolean(args.options.json),
+          plugins: builtinPlugins(),
+          ...(trace ? { trace } : {}),
+          ...(profile ? { profile } : {}),
+          ...(plot ? { plot } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+          ...(duration !== undefined ? { duration } : {}),
+        });
+      }
       case 'config': {
         const kernel = await kernelFor();
         return configCommand(kernel, io, { check: Boolean(args.options.check), json: Boolean(args.options.json), docs: Boolean(args.options.docs) });
@@ -95,7 +128,7 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
         return pluginsCommand(kernel, io, { json: Boolean(args.options.json) });
       }
       default:
-        throw new EbbtideError('USAGE', `unknown command "${args.command}"; commands: demo, up, decide, config, plugins`, { hint: 'run `ebbtide --help`' });
+        throw new EbbtideError('USAGE', `unknown command "${args.command}"; commands: demo, up, simulate, decide, config, plugins`, { hint: 'run `ebbtide --help`' });
     }
   } catch (e) {
     printError(io, e, verbose);

@@ -62,14 +62,33 @@ export class Cluster {
     this.sub = backend.status$.subscribe((list) => this.onBackendStatus(list));
   }
 
-  get plan(): string[] {
-    return [...this.planList];
+  // Read several times per tick: cached until the next change (a day of ticks at thousands of
+  // workers would otherwise spend its time copying these lists).
+  private planCache?: readonly string[];
+  private requestedCache?: readonly string[];
+  private observedList: readonly string[] = [];
+  /** Requested workers not yet seen, or seen and since lost: the only ones `observe` must look at. */
+  private readonly watch = new Set<string>();
+
+  private changed(): void {
+    this.planCache = undefined;
+    this.requestedCache = undefined;
   }
-  get requested(): string[] {
-    return this.planList.filter((n) => this.requestedSet.has(n)).concat([...this.requestedSet].filter((n) => !this.planList.includes(n)));
+
+  get plan(): readonly string[] {
+    return (this.planCache ??= Object.freeze([...this.planList]));
   }
-  get observed(): string[] {
-    return [...this.observedSet];
+  get requested(): readonly string[] {
+    if (!this.requestedCache) {
+      const planned = new Set(this.planList);
+      this.requestedCache = Object.freeze(
+        this.planList.filter((n) => this.requestedSet.has(n)).concat([...this.requestedSet].filter((n) => !planned.has(n))),
+      );
+    }
+    return this.requestedCache;
+  }
+  get observed(): readonly string[] {
+    return this.observedList;
   }
 
   /** Seconds on the injected clock. */
@@ -79,15 +98,26 @@ export class Cluster {
 
   /** Records which workers the scheduler has now; handles arrivals, lost workers and start timeouts. */
   observe(names: readonly string[]): void {
-    this.observedSet = new Set(names);
+    if (!sameList(names, this.observedList)) {
+      const before = this.observedSet;
+      this.observedSet = new Set(names);
+      this.observedList = Object.freeze([...names]);
+      // A requested worker that left the scheduler must now be watched.
+      for (const name of before) if (!this.observedSet.has(name) && this.requestedSet.has(name)) this.watch.add(name);
+    }
+    if (this.watch.size === 0) return;
     const now = this.now();
-    for (const name of [...this.requestedSet]) {
+    for (const name of [...this.watch]) {
       const t = this.track.get(name);
-      if (!t) continue;
+      if (!t || !this.requestedSet.has(name)) {
+        this.watch.delete(name);
+        continue;
+      }
       if (this.observedSet.has(name)) {
         if (!t.arrived) this.failures = 0;
         t.arrived = true;
         delete t.lostSince;
+        this.watch.delete(name);
       } else if (t.arrived) {
         t.lostSince ??= now;
         if (now - t.lostSince >= this.options.lostWorkerTimeout) {
@@ -108,6 +138,8 @@ export class Cluster {
   private forget(name: string): void {
     this.requestedSet.delete(name);
     this.track.delete(name);
+    this.watch.delete(name);
+    this.changed();
   }
 
   private noteFailure(): void {
@@ -137,8 +169,8 @@ export class Cluster {
     }
   }
 
-  private newName(): string {
-    const taken = (n: string) => this.planList.includes(n) || this.alive.has(n) || this.requestedSet.has(n);
+  private newName(planned: ReadonlySet<string>): string {
+    const taken = (n: string) => planned.has(n) || this.alive.has(n) || this.requestedSet.has(n);
     let name = `${this.options.name}-${this.counter}`;
     while (taken(name)) {
       this.counter++;
@@ -148,19 +180,42 @@ export class Cluster {
   }
 
   private removeFromPlan(names: readonly string[]): void {
-    for (const n of names) {
-      const i = this.planList.indexOf(n);
-      if (i >= 0) this.planList.splice(i, 1);
-    }
+    const drop = new Set(names);
+    let j = 0;
+    for (const w of this.planList) if (!drop.has(w)) this.planList[j++] = w;
+    this.planList.length = j;
+    this.changed();
   }
 
   /** Brings the plan to `n` workers (Dask's `SpecCluster.scale`), then reconciles. */
   async scale(n: number): Promise<ScaleResult> {
-    while (this.planList.length > n) {
-      const notArrived = [...this.planList].reverse().find((w) => !this.observedSet.has(w));
-      this.removeFromPlan([notArrived ?? this.planList[this.planList.length - 1]!]);
+    if (this.planList.length > n) {
+      // Never-arrived workers go first (newest first), then the newest of the rest.
+      let excess = this.planList.length - n;
+      const drop = new Set<string>();
+      for (let i = this.planList.length - 1; i >= 0 && excess > 0; i--) {
+        const w = this.planList[i]!;
+        if (!this.observedSet.has(w)) {
+          drop.add(w);
+          excess--;
+        }
+      }
+      for (let i = this.planList.length - 1; i >= 0 && excess > 0; i--) {
+        const w = this.planList[i]!;
+        if (!drop.has(w)) {
+          drop.add(w);
+          excess--;
+        }
+      }
+      this.removeFromPlan([...drop]);
     }
-    while (this.planList.length < n) this.planList.push(this.newName());
+    const planned = new Set(this.planList);
+    while (this.planList.length < n) {
+      const name = this.newName(planned);
+      planned.add(name);
+      this.planList.push(name);
+    }
+    this.changed();
     return this.reconcile();
   }
 
@@ -180,7 +235,8 @@ export class Cluster {
    * requested (Dask's `_correct_state`). Starts wait while backing off after failures.
    */
   async reconcile(): Promise<ScaleResult> {
-    const toStop = [...this.requestedSet].filter((n) => !this.planList.includes(n));
+    const planned = new Set(this.planList);
+    const toStop = [...this.requestedSet].filter((n) => !planned.has(n));
     const toStart = this.backingOff ? [] : this.planList.filter((n) => !this.requestedSet.has(n));
     for (const n of toStop) this.forget(n);
     if (toStop.length) await this.backend.stop(toStop);
@@ -191,8 +247,11 @@ export class Cluster {
       for (const n of toStart) {
         this.requestedSet.add(n);
         this.alive.add(n);
-        this.track.set(n, { requestedAt: at, arrived: this.observedSet.has(n) });
+        const arrived = this.observedSet.has(n);
+        this.track.set(n, { requestedAt: at, arrived });
+        if (!arrived) this.watch.add(n);
       }
+      this.changed();
       try {
         await this.backend.start(specs);
       } catch (e) {
@@ -218,10 +277,17 @@ export class Cluster {
   /** Stops every requested worker and detaches from the backend. */
   async close(): Promise<void> {
     this.planList.length = 0;
+    this.changed();
     try {
       await this.reconcile();
     } finally {
       this.sub.unsubscribe();
     }
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

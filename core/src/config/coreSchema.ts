@@ -98,9 +98,9 @@ export const coreSchema = {
       default: 1,
     },
     memoryLimit: {
-      doc: 'Memory limit per worker the backend starts (bytes or "4GB"); 0 = none.',
+      doc: 'Memory limit per worker the backend starts (bytes or "4GiB"). 0 = none, which also disables Dask\'s memory rule and keeps every idle worker while any result is stored (spec §3.7), so a real limit is the default.',
       format: 'bytes',
-      default: 0,
+      default: '4GiB',
     },
   },
   plugins: {

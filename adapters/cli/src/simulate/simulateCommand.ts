@@ -1,0 +1,122 @@
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { EbbtideError, type EbbtidePlugin } from '@ebbtide/core';
+import {
+  type SimulationMetrics,
+  type SimulationResult,
+  TRACE_PROFILES,
+  type Trace,
+  type TraceProfile,
+  generateTrace,
+  readTrace,
+  simulate,
+  smallestStaticWithin,
+} from '@ebbtide/simulator';
+import type { CliIo } from '../io.js';
+import { plotSvg } from './plotSvg.js';
+import { staticBaselinePlugin } from './staticBaseline.js';
+
+export interface SimulateArgs {
+  trace?: string;
+  profile?: string;
+  configs: string[];
+  flags: Record<string, string>;
+  plot?: string;
+  json: boolean;
+  seed?: number;
+  duration?: number;
+  plugins: EbbtidePlugin[];
+}
+
+interface Row {
+  name: string;
+  kind: 'adaptive' | 'static-max' | 'static-smallest';
+  size?: number;
+  metrics: SimulationMetrics;
+  endedBy: string;
+}
+
+const r1 = (x: number) => Math.round(x * 10) / 10;
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+function loadTrace(a: SimulateArgs): Trace {
+  if (a.trace && a.profile) throw new EbbtideError('USAGE', 'simulate takes --trace FILE or --profile NAME, not both');
+  if (a.trace) return readTrace(a.trace);
+  const profile = a.profile ?? '';
+  if (!(TRACE_PROFILES as readonly string[]).includes(profile)) {
+    throw new EbbtideError('USAGE', `simulate needs --trace FILE or --profile NAME (${TRACE_PROFILES.join(', ')})${profile ? `, got --profile ${profile}` : ''}`);
+  }
+  return generateTrace(profile as TraceProfile, { seed: a.seed ?? 1, ...(a.duration ? { duration: a.duration } : {}) });
+}
+
+function table(rows: Row[]): string {
+  const head = ['config', 'worker-s', 'peak', 'mean wait', 'p95 wait', 'max wait', 'makespan', 'ups', 'downs', 'started', 'MB moved', 'lost'];
+  const body = rows.map((r) => [
+    r.name,
+    r1(r.metrics.workerSeconds).toFixed(1),
+    String(r.metrics.peakWorkers),
+    `${r3(r.metrics.meanWait).toFixed(3)}s`,
+    `${r3(r.metrics.p95Wait).toFixed(3)}s`,
+    `${r3(r.metrics.maxWait).toFixed(3)}s`,
+    `${r1(r.metrics.makespan).toFixed(1)}s`,
+    String(r.metrics.scaleUps),
+    String(r.metrics.scaleDowns),
+    String(r.metrics.workersStarted),
+    (r.metrics.bytesMoved / 1e6).toFixed(1),
+    String(r.metrics.resultsLost),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') + '\n';
+}
+
+/**
+ * `ebbtide simulate`: replays one trace through each config (the real core, plugins and loop on a
+ * virtual clock) and against two static clusters: one of the maximum size, and the smallest
+ * whose p95 wait stays within 1.2x of it. Prints a table, or JSON with `--json`; `--plot`
+ * draws demand, target and workers per config.
+ */
+export async function simulateCommand(io: CliIo, a: SimulateArgs): Promise<number> {
+  const trace = loadTrace(a);
+  const configs = a.configs.length ? a.configs : [undefined];
+  const rows: Row[] = [];
+  const panels: Array<{ title: string; series: SimulationResult['series'] }> = [];
+  const progress = (msg: string) => {
+    if (!a.json) io.stderr(`${msg}\n`);
+  };
+  progress(`trace ${trace.name}: ${trace.tasks.length} tasks over ${r1(trace.tasks.at(-1)?.t ?? 0)}s`);
+  let first: { options: Parameters<typeof simulate>[0]; result: SimulationResult } | undefined;
+  for (const file of configs) {
+    const name = file ? basename(file) : 'default';
+    const options = { trace, plugins: a.plugins, sources: { ...(file ? { file } : {}), flags: a.flags, env: {} } };
+    progress(`simulating ${name} ...`);
+    const result = await simulate(options);
+    first ??= { options, result };
+    rows.push({ name, kind: 'adaptive', metrics: result.metrics, endedBy: result.endedBy });
+    panels.push({ title: `${name} — ${r1(result.metrics.workerSeconds)} worker-s, p95 wait ${r3(result.metrics.p95Wait)}s`, series: result.series });
+  }
+  if (first) {
+    progress('simulating static clusters (maximum, then the smallest within 1.2x its p95 wait) ...');
+    const maximum = first.result.settings.maximum === 'inf' ? Math.max(1, first.result.metrics.peakWorkers) : first.result.settings.maximum;
+    // A static cluster's size is its clamp, so its heuristic need not look at the work.
+    const staticOptions = {
+      ...first.options,
+      plugins: [...first.options.plugins, staticBaselinePlugin],
+      sources: { ...first.options.sources, flags: { ...first.options.sources?.flags, heuristic: 'static-baseline' } },
+    };
+    const s = await smallestStaticWithin(staticOptions, { maximum, factor: 1.2 });
+    rows.push({ name: `static ${s.reference.size} (maximum)`, kind: 'static-max', size: s.reference.size, metrics: s.reference.result.metrics, endedBy: s.reference.result.endedBy });
+    rows.push({ name: `static ${s.size} (p95 within 1.2x)`, kind: 'static-smallest', size: s.size, metrics: s.result.metrics, endedBy: s.result.endedBy });
+    panels.push({ title: `static ${s.size} (smallest with p95 wait within 1.2x of static ${s.reference.size})`, series: s.result.series });
+  }
+  if (a.plot) {
+    writeFileSync(a.plot, plotSvg(panels));
+    progress(`plot written to ${a.plot}`);
+  }
+  if (a.json) {
+    io.stdout(JSON.stringify({ trace: { name: trace.name, tasks: trace.tasks.length }, runs: rows }) + '\n');
+  } else {
+    io.stdout(table(rows));
+  }
+  return rows.some((r) => r.metrics.resultsLost > 0) ? 1 : 0;
+}

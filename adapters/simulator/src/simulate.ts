@@ -1,0 +1,291 @@
+import { Autoscaler, type ConfigSources, type DecisionRecord, EbbtideError, type EbbtidePlugin, Kernel, type Logger, parseBytes, parseDuration } from '@ebbtide/core';
+import { type SimulatorOptions, simulatorOptions } from './config.js';
+import { type SeriesPoint, SeriesRecorder, roundMs, waitStats } from './metrics.js';
+import { simulatorPlugin } from './plugin/simulatorPlugin.js';
+import { SimulatedBackend } from './sim/SimulatedBackend.js';
+import { SimulatedScheduler } from './sim/SimulatedScheduler.js';
+import { VirtualClock } from './sim/VirtualClock.js';
+import { type StartupDelay, formatStartupDelay, parseStartupDelay } from './sim/StartupDelay.js';
+import { type Trace, validateTrace } from './trace/Trace.js';
+
+/** Simulator settings given in code; each wins over the same `simulator.*` config key. */
+export interface SimulatorOverrides {
+  /** `"5s"`, `"uniform:2s:10s"`, `"exp:5s"`, seconds, or a parsed `StartupDelay`. */
+  startupDelay?: string | number | StartupDelay;
+  /** Bytes per second (or a size string such as `"100MB"`), > 0. */
+  bandwidth?: number | string;
+  seed?: number;
+  /** Seconds between `task.executing` reports; 0 = none. */
+  heartbeatInterval?: number;
+  /** Virtual seconds after which the run stops even with work left; 0 = none. */
+  horizon?: number;
+  /** Seconds to wait, once all work is released, for the cluster to shrink to the minimum. */
+  settleTimeout?: number;
+  /** Most points in `series` (default 2,000). */
+  seriesPoints?: number;
+}
+
+export interface SimulateOptions {
+  trace: Trace;
+  /**
+   * Plugins registered before configured ones — at least one providing the selected heuristic,
+   * workers-to-close and worker key (e.g. `@ebbtide/plugin-dask`). The simulator plugin is added
+   * when no plugin named `simulator` is in the list.
+   */
+  plugins: readonly EbbtidePlugin[];
+  /**
+   * Config sources for the kernel (file, flags, env, preset). `env` defaults to `{}` so the
+   * caller's environment does not leak into a reproducible run; pass `process.env` to honour it.
+   * `scheduler.type` and `backend.type` are forced to `simulator`.
+   */
+  sources?: ConfigSources;
+  sim?: SimulatorOverrides;
+  logger?: Logger;
+  /** Called with every decision record, in order (e.g. to write a recording). */
+  onDecision?: (record: DecisionRecord) => void;
+}
+
+export interface SimulationMetrics {
+  /** Sum over workers of start request → exit, in seconds (what a cloud bill counts). */
+  workerSeconds: number;
+  /** Most workers connected at once. */
+  peakWorkers: number;
+  /** Task wait (submit → first start), seconds. */
+  meanWait: number;
+  p95Wait: number;
+  maxWait: number;
+  /** First submit → last completion, seconds. */
+  makespan: number;
+  /** Ticks whose outcome was `scaled-up`. */
+  scaleUps: number;
+  /** Ticks whose outcome was `scaled-down` or `partial`. */
+  scaleDowns: number;
+  /** Ticks whose outcome was `failed`. */
+  failedTicks: number;
+  /** Workers the backend was asked to start. */
+  workersStarted: number;
+  /** Bytes copied by retirements. */
+  bytesMoved: number;
+  /** Results lost with a worker that left without retirement. */
+  resultsLost: number;
+  /** Tasks in the trace. */
+  tasks: number;
+}
+
+/** Why a simulation stopped. */
+export type SimulationEnd = 'drained' | 'settle-timeout' | 'horizon' | 'stalled';
+
+export interface SimulationResult {
+  trace: string;
+  metrics: SimulationMetrics;
+  /** One point per tick, downsampled to at most `seriesPoints` (bucket maxima). */
+  series: SeriesPoint[];
+  /** Decision records (ticks) emitted. */
+  decisions: number;
+  /**
+   * `drained`: every task done and released and the cluster back at `adaptive.minimum`;
+   * `settle-timeout`: done, but the cluster did not shrink in time; `horizon`: stopped at the
+   * horizon; `stalled`: nothing left to happen (e.g. `adaptive.interval` 0) with work left.
+   */
+  endedBy: SimulationEnd;
+  /** Virtual seconds at the end. */
+  endTime: number;
+  /** The settings the run used. */
+  settings: {
+    minimum: number;
+    maximum: number | 'inf';
+    interval: number;
+    waitCount: number;
+    targetDuration: number;
+    nthreads: number;
+    memoryLimit: number;
+    startupDelay: string;
+    bandwidth: number;
+    seed: number;
+    heartbeatInterval: number;
+  };
+}
+
+function resolveOverrides(base: SimulatorOptions, o: SimulatorOverrides = {}): SimulatorOptions {
+  const out = { ...base };
+  if (o.startupDelay !== undefined) out.startupDelay = parseStartupDelay(o.startupDelay, 'sim.startupDelay');
+  if (o.bandwidth !== undefined) {
+    const b = parseBytes(o.bandwidth);
+    if (b === undefined || !(b > 0)) throw new EbbtideError('INPUT_INVALID', `sim.bandwidth: expected bytes per second > 0 such as 1e8 or "100MB", got ${JSON.stringify(o.bandwidth)}`);
+    out.bandwidth = b;
+  }
+  if (o.seed !== undefined) out.seed = o.seed;
+  for (const key of ['heartbeatInterval', 'horizon', 'settleTimeout'] as const) {
+    const v = o[key];
+    if (v === undefined) continue;
+    const s = parseDuration(v);
+    if (s === undefined) throw new EbbtideError('INPUT_INVALID', `sim.${key}: expected seconds >= 0, got ${JSON.stringify(v)}`);
+    out[key] = s;
+  }
+  return out;
+}
+
+/** Lets every promise continuation that is ready run (one macrotask turn drains all microtasks). */
+function drainPromises(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Replays a trace through the real kernel, the real plugins, the real `Cluster` and `Adaptive`
+ * loop, with a `SimulatedScheduler` and `SimulatedBackend` on a `VirtualClock` (virtual-time
+ * RxJS scheduler) given to the kernel as its `rxScheduler`.
+ *
+ * Time is driven like this: run the actions due at the earliest scheduled virtual time
+ * (`clock.runUntil(clock.nextTime)`), then let promise continuations run (a tick that
+ * scales awaits the cluster and the scheduler), and repeat until the trace is done, every result
+ * released and the cluster back at `adaptive.minimum` (or the horizon or settle timeout).
+ *
+ * @example
+ * ```ts
+ * const result = await simulate({ trace: generateTrace('interactive'), plugins: [daskPlugin] });
+ * console.log(result.metrics.workerSeconds, result.metrics.p95Wait);
+ * ```
+ * @throws EbbtideError `CONFIG_*`/`PLUGIN_*` from the kernel, `INPUT_INVALID` for an invalid
+ *   trace or bad overrides.
+ */
+export async function simulate(options: SimulateOptions): Promise<SimulationResult> {
+  // Checked up front: the scheduler replays tasks in order and assumes unique keys.
+  const trace = validateTrace(options.trace);
+  const sources = options.sources ?? {};
+  const plugins = options.plugins.some((p) => p.name === simulatorPlugin.name) ? [...options.plugins] : [...options.plugins, simulatorPlugin as EbbtidePlugin];
+  const clock = new VirtualClock();
+  const kernel = await Kernel.create({
+    builtins: plugins,
+    sources: {
+      ...sources,
+      env: sources.env ?? {},
+      flags: { ...sources.flags, 'scheduler.type': 'simulator', 'backend.type': 'simulator' },
+    },
+    rxScheduler: clock,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const config = kernel.config;
+  const sim = resolveOverrides(simulatorOptions(config), options.sim);
+
+  const scheduler = new SimulatedScheduler(trace, { bandwidth: sim.bandwidth, heartbeatInterval: sim.heartbeatInterval }, clock);
+  const backend = new SimulatedBackend(scheduler, { startupDelay: sim.startupDelay, seed: sim.seed }, clock);
+  const auto = await Autoscaler.start(kernel, { scheduler, backend });
+
+  const series = new SeriesRecorder(options.sim?.seriesPoints ?? 2000);
+  let decisions = 0;
+  let scaleUps = 0;
+  let scaleDowns = 0;
+  let failedTicks = 0;
+  const sub = auto.decisions$.subscribe((r) => {
+    decisions++;
+    const status = r.outcome?.status;
+    if (status === 'scaled-up') scaleUps++;
+    else if (status === 'scaled-down' || status === 'partial') scaleDowns++;
+    else if (status === 'failed') failedTicks++;
+    const i = r.inputs;
+    series.add({
+      t: r.time ?? clock.now() / 1000,
+      demand: i ? i.tasksQueued + i.tasksUnrunnable + i.tasksProcessing : 0,
+      target: r.target,
+      safeTarget: r.safeTarget,
+      workers: i?.workers ?? 0,
+    });
+    options.onDecision?.(r);
+  });
+
+  const minimum = config.adaptive.minimum;
+  const atMinimum = () => scheduler.workerCount === minimum && auto.cluster.plan.length === minimum && backend.activeCount === minimum;
+  const horizonMs = sim.horizon > 0 ? sim.horizon * 1000 : Infinity;
+  let endedBy: SimulationEnd;
+  let drainedAt: number | undefined;
+  try {
+    for (;;) {
+      const now = clock.now();
+      if (scheduler.drained) {
+        drainedAt ??= now;
+        if (atMinimum()) {
+          endedBy = 'drained';
+          break;
+        }
+        if (now - drainedAt >= sim.settleTimeout * 1000) {
+          endedBy = 'settle-timeout';
+          break;
+        }
+      }
+      const next = clock.nextTime;
+      if (next === undefined) {
+        endedBy = scheduler.drained ? 'drained' : 'stalled';
+        break;
+      }
+      if (next > horizonMs) {
+        clock.runUntil(horizonMs);
+        endedBy = 'horizon';
+        break;
+      }
+      const syncBefore = scheduler.timerWakes + backend.timerWakes;
+      const ran = clock.runUntil(next);
+      // Only the adaptive loop's actions and retirement copies start or settle promises; a step
+      // made only of the simulator's own synchronous timers (task events, worker connects) needs
+      // no drain. Skipping it there saves a macrotask turn on most steps.
+      if (ran > scheduler.timerWakes + backend.timerWakes - syncBefore) await drainPromises();
+    }
+  } finally {
+    await auto.shutdown('simulation finished');
+    sub.unsubscribe();
+  }
+
+  const stats = scheduler.stats();
+  const waits = waitStats(stats.waits);
+  const max = config.adaptive.maximum;
+  return {
+    trace: trace.name,
+    metrics: {
+      workerSeconds: roundMs(backend.workerSeconds()),
+      peakWorkers: stats.peakWorkers,
+      meanWait: roundMs(waits.mean),
+      p95Wait: roundMs(waits.p95),
+      maxWait: roundMs(waits.max),
+      makespan: stats.firstSubmit !== undefined && stats.lastCompletion !== undefined ? roundMs(stats.lastCompletion - stats.firstSubmit) : 0,
+      scaleUps,
+      scaleDowns,
+      failedTicks,
+      workersStarted: backend.workersStarted,
+      bytesMoved: stats.bytesMoved,
+      resultsLost: stats.resultsLost,
+      tasks: trace.tasks.length,
+    },
+    series: series.points(),
+    decisions,
+    endedBy,
+    endTime: roundMs(clock.now() / 1000),
+    settings: {
+      minimum,
+      maximum: Number.isFinite(max) ? max : 'inf',
+      interval: config.adaptive.interval,
+      waitCount: config.adaptive.waitCount,
+      targetDuration: config.adaptive.targetDuration,
+      nthreads: config.cluster.nthreads,
+      memoryLimit: config.cluster.memoryLimit,
+      startupDelay: formatStartupDelay(sim.startupDelay),
+      bandwidth: sim.bandwidth,
+      seed: sim.seed,
+      heartbeatInterval: sim.heartbeatInterval,
+    },
+  };
+}
+
+/**
+ * The same simulation on a static cluster of `size` workers: `adaptive.minimum` and
+ * `adaptive.maximum` are both set to `size` (as flags, over every other source), so the real loop
+ * scales up to `size` on its first tick and never changes it.
+ */
+export function staticCluster(options: SimulateOptions, size: number): Promise<SimulationResult> {
+  if (!Number.isInteger(size) || size < 0) {
+    return Promise.reject(new EbbtideError('INPUT_INVALID', `staticCluster: size must be a whole number >= 0, got ${size}`));
+  }
+  const sources = options.sources ?? {};
+  return simulate({
+    ...options,
+    sources: { ...sources, flags: { ...sources.flags, 'adaptive.minimum': String(size), 'adaptive.maximum': String(size) } },
+  });
+}
