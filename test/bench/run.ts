@@ -1,5 +1,6 @@
 import { decisionBenches, storeBenches } from './decisions.js';
 import { embeddedBenches } from './embedded.js';
+import { policyBenches } from './policy.js';
 import { type Figure, printFigure } from './report.js';
 
 /**
@@ -12,6 +13,7 @@ const groups = args.filter((a) => !a.startsWith('--'));
 const all: Record<string, (log: (f: Figure) => void) => Promise<void>> = {
   decisions: decisionBenches,
   store: storeBenches,
+  policy: policyBenches,
   embedded: embeddedBenches,
 };
 const log = (f: Figure) => printFigure(f, json);

@@ -3,8 +3,9 @@ import localBackendPlugin from '@ebbtide/backend-local';
 import daskPlugin from '@ebbtide/plugin-dask';
 import daskSchedulerPlugin from '@ebbtide/scheduler-dask';
 import embeddedPlugin from '@ebbtide/scheduler-embedded';
+import simulatorPlugin from '@ebbtide/simulator';
 
 /** Plugins the `ebbtide` command registers before any configured one. */
 export function builtinPlugins(): EbbtidePlugin[] {
-  return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin] as EbbtidePlugin[];
+  return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin, simulatorPlugin] as EbbtidePlugin[];
 }

@@ -23,5 +23,6 @@ export {
 export { type SmallestStaticOptions, type SmallestStaticResult, smallestStaticWithin } from './smallestStaticWithin.js';
 export { SimulatorOnlyBackend, SimulatorOnlySchedulerAdapter } from './plugin/SimulatorOnly.js';
 export { simulatorPlugin };
+export { StaticBaselineHeuristic } from './plugin/StaticBaselineHeuristic.js';
 
 export default simulatorPlugin;

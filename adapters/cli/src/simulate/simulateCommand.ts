@@ -14,7 +14,6 @@ import {
 } from '@ebbtide/simulator';
 import type { CliIo } from '../io.js';
 import { plotSvg } from './plotSvg.js';
-import { staticBaselinePlugin } from './staticBaseline.js';
 
 export interface SimulateArgs {
   trace?: string;
@@ -98,13 +97,7 @@ export async function simulateCommand(io: CliIo, a: SimulateArgs): Promise<numbe
   if (first) {
     progress('simulating static clusters (maximum, then the smallest within 1.2x its p95 wait) ...');
     const maximum = first.result.settings.maximum === 'inf' ? Math.max(1, first.result.metrics.peakWorkers) : first.result.settings.maximum;
-    // A static cluster's size is its clamp, so its heuristic need not look at the work.
-    const staticOptions = {
-      ...first.options,
-      plugins: [...first.options.plugins, staticBaselinePlugin],
-      sources: { ...first.options.sources, flags: { ...first.options.sources?.flags, heuristic: 'static-baseline' } },
-    };
-    const s = await smallestStaticWithin(staticOptions, { maximum, factor: 1.2 });
+    const s = await smallestStaticWithin(first.options, { maximum, factor: 1.2 });
     rows.push({ name: `static ${s.reference.size} (maximum)`, kind: 'static-max', size: s.reference.size, metrics: s.reference.result.metrics, endedBy: s.reference.result.endedBy });
     rows.push({ name: `static ${s.size} (p95 within 1.2x)`, kind: 'static-smallest', size: s.size, metrics: s.result.metrics, endedBy: s.result.endedBy });
     panels.push({ title: `static ${s.size} (smallest with p95 wait within 1.2x of static ${s.reference.size})`, series: s.result.series });

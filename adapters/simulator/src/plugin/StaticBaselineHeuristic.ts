@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { injectable } from 'tsyringe';
-import { type HeuristicResult, type ScalingHeuristic, definePlugin } from '@ebbtide/core';
+import type { HeuristicResult, ScalingHeuristic } from '@ebbtide/core';
 
 /**
  * The heuristic of a static baseline: it wants nothing, so the clamp to
@@ -14,9 +14,3 @@ export class StaticBaselineHeuristic implements ScalingHeuristic {
   }
 }
 
-export const staticBaselinePlugin = definePlugin({
-  name: 'static-baseline',
-  register(r) {
-    r.heuristic('static-baseline', StaticBaselineHeuristic);
-  },
-});
