@@ -62,3 +62,4 @@ export { backoffMs } from './util/backoff.js';
 export { validateSnapshot } from './state/validateSnapshot.js';
 export { Autoscaler, type AutoscalerParts, type ShutdownOptions } from './runtime/Autoscaler.js';
 export { RECORDING_VERSION, type RecordingHeader, type RecordingLine, record } from './runtime/Recorder.js';
+export { retireEach, type RetireEachHooks } from './util/retireEach.js';

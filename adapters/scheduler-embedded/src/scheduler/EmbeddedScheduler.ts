@@ -9,6 +9,7 @@ import {
   SchedulerStateStore,
   type WorkerInfo,
   keySplit,
+  retireEach,
   silentLogger,
 } from '@ebbtide/core';
 import {
@@ -168,28 +169,12 @@ export class EmbeddedScheduler {
    * for that retirement.
    */
   async retire(names: string[]): Promise<RetireResult> {
-    const distinct = [...new Set(names)];
-    // Mark them all first, so that none is chosen to receive another's data.
-    for (const name of distinct) {
-      const w = this.workers.get(name);
-      if (w && !this.retirements.has(name)) this.setStatus(w, 'closing');
-    }
-    const pending = new Map<string, Promise<RetireOutcome>>();
-    for (const name of distinct) {
-      const w = this.workers.get(name);
-      if (!w) {
-        pending.set(name, Promise.resolve({ name, status: 'unknown', reason: 'no connected worker has this name' }));
-        continue;
-      }
-      let p = this.retirements.get(name);
-      if (!p) {
-        p = this.retireOne(w).finally(() => this.retirements.delete(name));
-        this.retirements.set(name, p);
-      }
-      pending.set(name, p);
-    }
-    const outcomes = await Promise.all(names.map((n) => pending.get(n)!));
-    return { outcomes };
+    return retireEach(names, {
+      lookup: (name) => this.workers.get(name),
+      markClosing: (w) => this.setStatus(w, 'closing'),
+      retireOne: (w) => this.retireOne(w),
+      inFlight: this.retirements,
+    });
   }
 
   /**

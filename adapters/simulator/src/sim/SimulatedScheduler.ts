@@ -1,4 +1,5 @@
 import type { RetireOutcome, RetireResult, SchedulerAdapter, SchedulerEvent, WorkerInfo, WorkerSpec } from '@ebbtide/core';
+import { retireEach } from '@ebbtide/core';
 import { type Observable, type SchedulerLike, Subject, type Subscription, concat, defer, firstValueFrom, from, timer } from 'rxjs';
 import type { Trace, TraceTask } from '../trace/Trace.js';
 import { EventQueue } from './EventQueue.js';
@@ -187,27 +188,12 @@ export class SimulatedScheduler implements SchedulerAdapter {
    * running. Not connected: `unknown`.
    */
   async retire(names: string[]): Promise<RetireResult> {
-    const distinct = [...new Set(names)];
-    // Mark them all first, so that none is chosen to receive another's data.
-    for (const name of distinct) {
-      const w = this.workers.get(name);
-      if (w && !this.retirements.has(name)) this.setStatus(w, 'closing');
-    }
-    const pending = new Map<string, Promise<RetireOutcome>>();
-    for (const name of distinct) {
-      const w = this.workers.get(name);
-      if (!w) {
-        pending.set(name, Promise.resolve({ name, status: 'unknown', reason: 'no connected worker has this name' }));
-        continue;
-      }
-      let p = this.retirements.get(name);
-      if (!p) {
-        p = this.retireOne(w).finally(() => this.retirements.delete(name));
-        this.retirements.set(name, p);
-      }
-      pending.set(name, p);
-    }
-    return { outcomes: await Promise.all(names.map((n) => pending.get(n)!)) };
+    return retireEach(names, {
+      lookup: (name) => this.workers.get(name),
+      markClosing: (w) => this.setStatus(w, 'closing'),
+      retireOne: (w) => this.retireOne(w),
+      inFlight: this.retirements,
+    });
   }
 
   async close(): Promise<void> {
