@@ -10,9 +10,9 @@ export interface Figure {
 
 export function figure(name: string, value: number, unit: string, baseline?: { value: number; note?: string }, note?: string): Figure {
   const f: Figure = { name, value: round(value), unit };
-  if (baseline && baseline.value > 0) {
+  if (baseline) {
     f.baseline = round(baseline.value);
-    f.ratio = round(value / baseline.value);
+    if (baseline.value > 0) f.ratio = round(value / baseline.value);
   }
   if (note ?? baseline?.note) f.note = (note ?? baseline?.note)!;
   return f;
@@ -29,7 +29,7 @@ export function printFigure(f: Figure, json: boolean): void {
     process.stdout.write(JSON.stringify(f) + '\n');
     return;
   }
-  const base = f.baseline !== undefined ? `  (baseline ${f.baseline} ${f.unit}, ratio ${f.ratio})` : '';
+  const base = f.baseline !== undefined ? `  (baseline ${f.baseline} ${f.unit}${f.ratio !== undefined ? `, ratio ${f.ratio}` : ''})` : '';
   process.stdout.write(`${f.name.padEnd(58)} ${String(f.value).padStart(12)} ${f.unit}${base}${f.note ? `  — ${f.note}` : ''}\n`);
 }
 
