@@ -42,7 +42,8 @@ describe('ebbtide up (embedded scheduler, local workers)', function () {
       30_000,
       'two worker processes',
     );
-    expect(stdout).to.match(/target=\d+.* up 0 -> \d/);
+    // The decision line is printed once the backend accepted the workers, just after they spawn.
+    await until(() => /target=\d+.* up 0 -> \d/.test(stdout), 10_000, 'the scale-up line');
     // A result computed means a worker connected and worked.
     const quick = await client.submit(builtinTask('inc'), [1]);
     expect(await client.gather([quick])).to.deep.equal([2]);
