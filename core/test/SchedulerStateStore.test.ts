@@ -146,3 +146,52 @@ describe('keySplit', () => {
   ];
   for (const [key, prefix] of cases) it(`${key} -> ${prefix}`, () => expect(keySplit(key)).to.equal(prefix));
 });
+
+describe('SchedulerStateStore totals', () => {
+  /** Deterministic pseudo-random events: every snapshot's totals must equal the sums over its workers. */
+  it('keep the sums over workers exactly, through random adds, updates, removals and task moves', () => {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const s = new SchedulerStateStore();
+    const names = ['a', 'b', 'c', 'd'];
+    const prefixes = ['x', 'y', 'z'];
+    for (let step = 0; step < 5000; step++) {
+      const r = rand(10);
+      const name = names[rand(names.length)]!;
+      const key = `k-${rand(60)}`;
+      if (r === 0) {
+        s.apply({ type: 'worker.added', worker: { name, address: name, host: 'h', nthreads: 1 + rand(4), memoryLimit: rand(1000), nbytes: rand(500), status: 'running', labels: {} } });
+      } else if (r === 1) {
+        s.apply({ type: 'worker.removed', name });
+      } else if (r === 2) {
+        s.apply({ type: 'worker.updated', name, nbytes: rand(800), nthreads: 1 + rand(3) });
+      } else if (r === 3) {
+        s.apply({ type: 'task.seceded', key });
+      } else {
+        const to = (['queued', 'processing', 'processing', 'memory', 'released', 'unrunnable'] as const)[rand(6)]!;
+        s.apply({ type: 'task.transition', key, prefix: prefixes[rand(3)]!, to, worker: name });
+      }
+      const snap = s.snapshot(step);
+      const processing: Record<string, number> = {};
+      let workerTasks = 0;
+      for (const w of snap.workers) {
+        workerTasks += w.longRunning;
+        for (const [p, n] of Object.entries(w.processing)) {
+          processing[p] = (processing[p] ?? 0) + n;
+          workerTasks += n;
+        }
+      }
+      expect(snap.totals, `step ${step}`).to.deep.equal({
+        processing,
+        workerTasks,
+        nthreads: snap.workers.reduce((a, w) => a + w.nthreads, 0),
+        memoryLimit: snap.workers.reduce((a, w) => a + w.memoryLimit, 0),
+        nbytes: snap.workers.reduce((a, w) => a + w.nbytes, 0),
+      });
+      expect(s.counts().processing).to.equal(workerTasks);
+    }
+  });
+});

@@ -13,6 +13,23 @@ export interface SchedulerSnapshot {
   /** Workers in scheduler registration order. */
   workers: WorkerInfo[];
   prefixes: Record<string, TaskPrefixInfo>;
+  /**
+   * Cluster-wide sums over `workers`, when the producer maintains them incrementally (the state
+   * store does). Always equal to what summing `workers` gives; lets a heuristic skip a walk over
+   * every worker. Absent in saved snapshots.
+   */
+  totals?: SnapshotTotals;
+}
+
+/** Sums over a snapshot's workers. */
+export interface SnapshotTotals {
+  /** Task prefix -> tasks processing on any worker, long-running ones excluded. */
+  processing: Record<string, number>;
+  /** Tasks on workers, long-running ones included (Dask's Σ len(ws.processing)). */
+  workerTasks: number;
+  nthreads: number;
+  memoryLimit: number;
+  nbytes: number;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { SchedulerEvent, TaskState } from '../contracts/SchedulerEvent.js';
-import type { SchedulerSnapshot } from '../contracts/SchedulerSnapshot.js';
+import type { SchedulerSnapshot, SnapshotTotals } from '../contracts/SchedulerSnapshot.js';
 import type { TaskPrefixInfo } from '../contracts/TaskPrefixInfo.js';
 import type { WorkerInfo } from '../contracts/WorkerInfo.js';
 import { keySplit } from './keySplit.js';
@@ -55,6 +55,9 @@ export class SchedulerStateStore {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly defaults: Record<string, number>;
   private totals = { queued: 0, unrunnable: 0, processing: 0 };
+  /** Sums over connected workers, kept in step with every change (see `SnapshotTotals`). */
+  private readonly sums = { nthreads: 0, memoryLimit: 0, nbytes: 0 };
+  private readonly processingByPrefix = new Map<string, number>();
   /** False while the adapter has lost its scheduler; decisions must not shrink the cluster then. */
   connected = true;
   /** Events applied since creation. */
@@ -76,21 +79,18 @@ export class SchedulerStateStore {
       case 'worker.added': {
         const { processing, longRunning, ...info } = event.worker;
         this.removeWorker(info.name);
-        const ws: WorkerState = { info: { ...info, labels: { ...(info.labels ?? {}) } }, processing: new Map(), longRunning: longRunning ?? 0, alive: true };
-        for (const [p, n] of Object.entries(processing ?? {})) {
-          ws.processing.set(p, n);
-          this.totals.processing += n;
-        }
-        this.totals.processing += ws.longRunning;
-        this.workers.set(info.name, ws);
+        const ws: WorkerState = { info: { ...info, labels: { ...(info.labels ?? {}) } }, processing: new Map(Object.entries(processing ?? {})), longRunning: longRunning ?? 0, alive: true };
+        this.addWorker(ws);
         return;
       }
       case 'worker.updated': {
         const ws = this.workers.get(event.name);
         if (!ws) return;
+        this.sumWorker(ws, -1);
         if (event.nbytes !== undefined) ws.info.nbytes = event.nbytes;
         if (event.memoryLimit !== undefined) ws.info.memoryLimit = event.memoryLimit;
         if (event.nthreads !== undefined) ws.info.nthreads = event.nthreads;
+        this.sumWorker(ws, 1);
         if (event.status !== undefined) ws.info.status = event.status;
         if (event.labels !== undefined) ws.info.labels = { ...event.labels };
         delete ws.cached;
@@ -149,7 +149,34 @@ export class SchedulerStateStore {
     for (const p of this.prefixes.values()) {
       prefixes[p.name] = { durationAverage: p.durationAverage, maxExecTime: p.maxExecTime, queued: p.queued, unrunnable: p.unrunnable };
     }
-    return { time, workers, prefixes };
+    const totals: SnapshotTotals = {
+      processing: Object.fromEntries(this.processingByPrefix),
+      workerTasks: this.totals.processing,
+      ...this.sums,
+    };
+    return { time, workers, prefixes, totals };
+  }
+
+  private addWorker(ws: WorkerState): void {
+    this.workers.set(ws.info.name, ws);
+    this.sumWorker(ws, 1);
+    for (const [p, n] of ws.processing) {
+      this.addProcessing(p, n);
+      this.totals.processing += n;
+    }
+    this.totals.processing += ws.longRunning;
+  }
+
+  private sumWorker(ws: WorkerState, sign: 1 | -1): void {
+    this.sums.nthreads += sign * ws.info.nthreads;
+    this.sums.memoryLimit += sign * ws.info.memoryLimit;
+    this.sums.nbytes += sign * ws.info.nbytes;
+  }
+
+  private addProcessing(prefix: string, n: number): void {
+    const v = (this.processingByPrefix.get(prefix) ?? 0) + n;
+    if (v === 0) this.processingByPrefix.delete(prefix);
+    else this.processingByPrefix.set(prefix, v);
   }
 
   private freeze(ws: WorkerState): WorkerInfo {
@@ -174,20 +201,24 @@ export class SchedulerStateStore {
     if (!ws) return;
     ws.alive = false;
     this.workers.delete(name);
-    for (const n of ws.processing.values()) this.totals.processing -= n;
+    this.sumWorker(ws, -1);
+    for (const [p, n] of ws.processing) {
+      this.addProcessing(p, -n);
+      this.totals.processing -= n;
+    }
     this.totals.processing -= ws.longRunning;
   }
 
   private replace(s: SchedulerSnapshot): void {
+    for (const ws of this.workers.values()) ws.alive = false;
     this.workers.clear();
     this.tasks.clear();
     this.totals = { queued: 0, unrunnable: 0, processing: 0 };
+    this.sums.nthreads = this.sums.memoryLimit = this.sums.nbytes = 0;
+    this.processingByPrefix.clear();
     for (const w of s.workers) {
       const { processing, longRunning, ...info } = w;
-      const ws: WorkerState = { info: { ...info, labels: { ...info.labels } }, processing: new Map(Object.entries(processing)), longRunning, alive: true };
-      this.workers.set(w.name, ws);
-      for (const n of Object.values(processing)) this.totals.processing += n;
-      this.totals.processing += longRunning;
+      this.addWorker({ info: { ...info, labels: { ...info.labels } }, processing: new Map(Object.entries(processing)), longRunning, alive: true });
     }
     // Learned durations survive a reconnect; counts come from the new state.
     for (const p of this.prefixes.values()) {
@@ -241,7 +272,10 @@ export class SchedulerStateStore {
       case 'processing': {
         const ws = rec.worker!;
         if (rec.longRunning) ws.longRunning--;
-        else ws.processing.set(rec.prefix.name, (ws.processing.get(rec.prefix.name) ?? 0) - 1);
+        else {
+          ws.processing.set(rec.prefix.name, (ws.processing.get(rec.prefix.name) ?? 0) - 1);
+          if (ws.alive) this.addProcessing(rec.prefix.name, -1);
+        }
         if (ws.alive) this.totals.processing--;
         delete ws.cached;
         return;
@@ -262,7 +296,10 @@ export class SchedulerStateStore {
       case 'processing': {
         const ws = rec.worker!;
         if (rec.longRunning) ws.longRunning++;
-        else ws.processing.set(rec.prefix.name, (ws.processing.get(rec.prefix.name) ?? 0) + 1);
+        else {
+          ws.processing.set(rec.prefix.name, (ws.processing.get(rec.prefix.name) ?? 0) + 1);
+          if (ws.alive) this.addProcessing(rec.prefix.name, 1);
+        }
         if (ws.alive) this.totals.processing++;
         delete ws.cached;
         return;

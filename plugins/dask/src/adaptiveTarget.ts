@@ -1,4 +1,4 @@
-import type { Explanation, HeuristicContext, SchedulerSnapshot } from '@ebbtide/core';
+import type { Explanation, HeuristicContext, SchedulerSnapshot, SnapshotTotals, WorkerInfo } from '@ebbtide/core';
 import { prefixDuration } from './prefixDuration.js';
 import { selectWorkersToClose } from './selectWorkersToClose.js';
 
@@ -45,26 +45,15 @@ export function adaptiveTarget(snapshot: SchedulerSnapshot, ctx: HeuristicContex
     }
   }
 
-  // Occupancy from per-prefix counts over the whole cluster, as Dask's _task_prefix_count_global.
-  const processingByPrefix = new Map<string, number>();
-  let tasks = tasksReady;
-  let totalThreads = 0;
-  let limit = 0;
-  let used = 0;
-  for (const w of workers) {
-    const processing = w.processing;
-    tasks += w.longRunning;
-    for (const p in processing) {
-      const n = processing[p]!;
-      tasks += n;
-      processingByPrefix.set(p, (processingByPrefix.get(p) ?? 0) + n);
-    }
-    totalThreads += w.nthreads;
-    limit += w.memoryLimit;
-    used += w.nbytes;
-  }
+  // Occupancy from per-prefix counts over the whole cluster, as Dask's _task_prefix_count_global;
+  // a state store hands these sums over ready-made, so the scale-up path skips a walk over workers.
+  const totals = snapshot.totals ?? sumWorkers(workers);
+  const tasks = tasksReady + totals.workerTasks;
+  const totalThreads = totals.nthreads;
+  const limit = totals.memoryLimit;
+  const used = totals.nbytes;
   let occupancy = 0;
-  for (const [p, count] of processingByPrefix) occupancy += duration(p) * count;
+  for (const p in totals.processing) occupancy += duration(p) * totals.processing[p]!;
   occupancy = Math.max(occupancy, 0);
 
   const cpuWanted = Math.ceil((occupancy + queuedOccupancy) / ctx.targetDuration);
@@ -97,4 +86,25 @@ export function adaptiveTarget(snapshot: SchedulerSnapshot, ctx: HeuristicContex
     target: nW - closable.length,
     explanation: { ...explanation, rule: 'scale-down: keep every worker that is busy or needed for memory', closable },
   };
+}
+
+/** The sums `SnapshotTotals` holds, computed from the workers (for snapshots without them). */
+export function sumWorkers(workers: readonly WorkerInfo[]): SnapshotTotals {
+  const processing: Record<string, number> = {};
+  let workerTasks = 0;
+  let nthreads = 0;
+  let memoryLimit = 0;
+  let nbytes = 0;
+  for (const w of workers) {
+    workerTasks += w.longRunning;
+    for (const p in w.processing) {
+      const n = w.processing[p]!;
+      workerTasks += n;
+      processing[p] = (processing[p] ?? 0) + n;
+    }
+    nthreads += w.nthreads;
+    memoryLimit += w.memoryLimit;
+    nbytes += w.nbytes;
+  }
+  return { processing, workerTasks, nthreads, memoryLimit, nbytes };
 }

@@ -29,3 +29,4 @@ const daskPlugin = definePlugin<DaskOptions>({
 
 export default daskPlugin;
 export { daskPlugin };
+export { sumWorkers } from './adaptiveTarget.js';
