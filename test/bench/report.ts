@@ -26,7 +26,9 @@ function round(x: number): number {
 
 export function printFigure(f: Figure, json: boolean): void {
   if (json) {
-    process.stdout.write(JSON.stringify(f) + '\n');
+    // The machine format is exactly { name, value, unit, baseline?, ratio? }; notes are for people.
+    const { note: _note, ...figureOnly } = f;
+    process.stdout.write(JSON.stringify(figureOnly) + '\n');
     return;
   }
   const base = f.baseline !== undefined ? `  (baseline ${f.baseline} ${f.unit}${f.ratio !== undefined ? `, ratio ${f.ratio}` : ''})` : '';

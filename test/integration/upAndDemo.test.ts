@@ -114,4 +114,31 @@ describe('ebbtide demo', function () {
     expect(s.workerSeconds).to.be.below(s.staticWorkerSeconds!);
     expect(r.stderr).to.match(/\[\s*\d+s\] workers/);
   });
+
+  it('stops its workers and exits 130 on SIGINT', async () => {
+    const demo = spawn(process.execPath, [EBBTIDE_BIN, 'demo', '--duration', '30'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    demo.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => demo.on('exit', (code) => r(code)));
+    const pids = new Set<number>();
+    try {
+      await until(() => /embedded scheduler at (tcp:\/\/\S+),/.test(stderr), 20_000, 'the demo to start');
+      const address = /embedded scheduler at (tcp:\/\/\S+),/.exec(stderr)![1]!;
+      await until(
+        () => {
+          for (const pid of pidsMatching('ebbtide-worker', address)) pids.add(pid);
+          return pids.size >= 2;
+        },
+        30_000,
+        'demo workers',
+      );
+      demo.kill('SIGINT');
+      expect(await exited).to.equal(130);
+      expect(stderr).to.contain('received SIGINT');
+      await until(() => [...pids].every((p) => !alive(p)), 10_000, 'demo workers to be gone');
+    } finally {
+      if (demo.pid && alive(demo.pid)) demo.kill('SIGKILL');
+      killAll(pids);
+    }
+  });
 });

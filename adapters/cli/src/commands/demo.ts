@@ -67,6 +67,14 @@ export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: n
     );
   });
 
+  // Ctrl-C or SIGTERM: stop the workers we started, then leave (130 = interrupted).
+  const onSignal = (sig: NodeJS.Signals) => {
+    io.stderr(`\nreceived ${sig}: stopping the demo's workers\n`);
+    void auto.shutdown(`signal ${sig}`).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
   const address = auto.scheduler.address!;
   io.stderr(`ebbtide demo: embedded scheduler at ${address}, local workers, minimum ${minimum}, maximum ${maximum}, ${opts.duration}s\n`);
   const client = await Client.connect(address);
@@ -118,6 +126,8 @@ export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: n
     scaleDowns,
   };
   decisions.unsubscribe();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   await auto.shutdown('demo finished');
   statusSub.unsubscribe();
   if (io.isTTY && !opts.json) io.stderr('\n');
