@@ -183,9 +183,4 @@ export class LocalBackend implements ResourceBackend {
     process.off('exit', this.exitHook);
     this.subject.complete();
   }
-
-  /** Resolves once every started process has exited (tests). */
-  async idle(): Promise<void> {
-    await Promise.all([...this.procs.values()].map((p) => p.exited));
-  }
 }

@@ -273,7 +273,6 @@ export function loadConfig(sections: OwnedSchema[], sources: ConfigSources = {})
     });
   }
 
-  const raw = c.getProperties() as Record<string, unknown>;
   const typed: Record<string, unknown> = {};
   for (const [path, leaf] of leaves) {
     let value: unknown = c.get(path as never);
@@ -281,7 +280,6 @@ export function loadConfig(sections: OwnedSchema[], sources: ConfigSources = {})
     if (fmt && !(leaf.nullable && value === null)) value = fmt.resolve(value);
     setPath(typed, path, value);
   }
-  void raw;
   const config = typed as EbbtideConfig;
 
   const { minimum, maximum } = config.adaptive;
