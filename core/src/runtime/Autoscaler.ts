@@ -1,4 +1,4 @@
-import type { Observable, Subscription } from 'rxjs';
+import { type Observable, type Subscription, firstValueFrom, timer } from 'rxjs';
 import { Adaptive } from '../loop/Adaptive.js';
 import { Cluster } from '../cluster/Cluster.js';
 import { heuristicContext } from '../config/heuristicContext.js';
@@ -119,7 +119,7 @@ export class Autoscaler {
     this.adaptive.stop(reason);
     const ours = this.cluster.observed.filter((n) => this.cluster.requested.includes(n));
     if (options.retire && ours.length) {
-      const timeout = new Promise<void>((r) => setTimeout(r, (options.retireTimeout ?? 10) * 1000).unref());
+      const timeout = firstValueFrom(timer((options.retireTimeout ?? 10) * 1000, this.kernel.rxScheduler)).then(() => undefined);
       await Promise.race([this.scheduler.retire(ours).catch((e) => log.warn({ event: 'shutdown.retire-failed', error: describeError(e) }, 'retire failed')), timeout]);
     }
     const steps: Array<[string, () => Promise<void>]> = [

@@ -11,7 +11,7 @@ export interface RecordingHeader {
   type: 'header';
   format: 'ebbtide-recording';
   version: typeof RECORDING_VERSION;
-  /** Wall-clock start, ISO 8601. */
+  /** Start on the autoscaler's clock (wall time in production), ISO 8601. */
   startedAt: string;
   /** The effective configuration, sensitive values replaced by "[sensitive]". */
   config: Record<string, unknown>;
@@ -45,7 +45,7 @@ export function record(auto: Autoscaler, write: (line: string) => void): Subscri
     type: 'header',
     format: 'ebbtide-recording',
     version: RECORDING_VERSION,
-    startedAt: new Date(Date.now()).toISOString(),
+    startedAt: new Date(t0).toISOString(),
     config: sanitizedConfig(auto),
   };
   write(JSON.stringify(header));
