@@ -136,4 +136,3 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
   }
 }
 
-export { createStderrLogger };

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { type EbbtideError, isEbbtideError } from '@ebbtide/core';
 import { DaskComm } from '../src/index.js';
 import { type Peer, SCHEDULER_HANDSHAKE, daskLike, peer, send } from './helpers/scriptedPeer.js';
+import { rejection } from './helpers/rejection.js';
 
 /**
  * DaskComm against small TCP peers on 127.0.0.1 that behave like a Dask scheduler or like
@@ -14,15 +14,6 @@ const CLIENT_HANDSHAKE_HEX =
   '83ab636f6d7072657373696f6ec0a6707974686f6e93030b02af7069636b6c652d70726f746f636f6c05';
 const OPTS = { connectTimeoutMs: 2000, callTimeoutMs: 2000 };
 
-async function rejection(p: Promise<unknown>): Promise<EbbtideError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isEbbtideError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('DaskComm against scripted peers', () => {
   const peers: Peer[] = [];

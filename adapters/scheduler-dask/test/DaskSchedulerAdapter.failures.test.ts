@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { type AddressInfo, createServer } from 'node:net';
-import { type EbbtideError, MemoryLogger, type SchedulerEvent, isEbbtideError } from '@ebbtide/core';
+import { MemoryLogger, type SchedulerEvent } from '@ebbtide/core';
 import { asyncScheduler } from 'rxjs';
 import { DaskSchedulerAdapter } from '../src/index.js';
 import { adapterOptions } from './helpers/adapterOptions.js';
 import { ProcessRegistry, startScheduler, startWorker } from './helpers/daskProcesses.js';
 import { type Peer, daskLike, send } from './helpers/scriptedPeer.js';
 import { first } from './helpers/waitFor.js';
+import { rejection } from './helpers/rejection.js';
 
 /** A port nothing listens on (bound, then released). */
 async function freePort(): Promise<number> {
@@ -17,15 +18,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function rejection(p: Promise<unknown>): Promise<EbbtideError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isEbbtideError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 /**
  * A scripted scheduler with one worker and no tasks, answering the ops a poll makes; `failNext`

@@ -50,8 +50,6 @@ export class Cluster {
   private failures = 0;
   private notBefore = 0;
   private readonly sub: Subscription;
-  /** Latest backend view, by name. */
-  readonly backendView = new Map<string, BackendWorkerStatus>();
 
   constructor(
     readonly backend: ResourceBackend,
@@ -149,7 +147,6 @@ export class Cluster {
 
   private onBackendStatus(list: BackendWorkerStatus[]): void {
     for (const s of list) {
-      this.backendView.set(s.name, s);
       if (s.phase === 'exited') {
         this.alive.delete(s.name);
         if (this.requestedSet.has(s.name)) {

@@ -184,7 +184,7 @@ function buildConvict(schema: ConfigSchemaSection, sources: ConfigSources, fileV
 /**
  * The `plugins` list from every source, read before plugin schemas exist (no validation yet).
  */
-export function readPluginList(sources: ConfigSources): { plugins: unknown; baseDir: string } {
+export function readPluginList(sources: ConfigSources): { plugins: unknown; baseDir: string; fileValues?: Record<string, unknown> } {
   const fileValues = sources.file ? readConfigFile(sources.file) : undefined;
   if (fileValues && fileValues.plugins !== undefined && !Array.isArray(fileValues.plugins)) {
     throw new EbbtideError('CONFIG_INVALID', `plugins: expected a list of module names or paths, got ${JSON.stringify(fileValues.plugins)} (from ${sources.file})`, {
@@ -192,8 +192,12 @@ export function readPluginList(sources: ConfigSources): { plugins: unknown; base
     });
   }
   const schema = mergeSchemas([{ owner: 'core', schema: coreSchema }]);
-  const c = buildConvict(schema, { ...sources, flags: Object.fromEntries(Object.entries(sources.flags ?? {}).filter(([k]) => k === 'plugins')) }, fileValues);
-  return { plugins: c.get('plugins' as never), baseDir: baseDirOf(sources) };
+  const c = buildConvict(
+    schema,
+    { ...sources, flags: Object.fromEntries(Object.entries(sources.flags ?? {}).filter(([k]) => k === 'plugins')) },
+    fileValues && structuredClone(fileValues),
+  );
+  return { plugins: c.get('plugins' as never), baseDir: baseDirOf(sources), ...(fileValues ? { fileValues } : {}) };
 }
 
 function baseDirOf(sources: ConfigSources): string {
@@ -204,10 +208,12 @@ function baseDirOf(sources: ConfigSources): string {
  * Loads, validates and types the configuration.
  *
  * @param sections the core schema and each plugin's section, in load order.
+ * @param preloaded the config file's values when the caller already read it (the kernel reads it
+ *   once for `plugins`), so the file is not read and parsed twice.
  * @throws EbbtideError `CONFIG_FILE` (unreadable or unparsable file), `CONFIG_INVALID` (a bad
  *   value, an unknown key or flag, minimum > maximum), `PLUGIN_INVALID` (a key declared twice).
  */
-export function loadConfig(sections: OwnedSchema[], sources: ConfigSources = {}): LoadedConfig {
+export function loadConfig(sections: OwnedSchema[], sources: ConfigSources = {}, preloaded?: Record<string, unknown>): LoadedConfig {
   const schema = mergeSchemas(sections);
   const leaves = new Map(schemaLeaves(schema));
   const known = [...leaves.keys()];
@@ -223,7 +229,7 @@ export function loadConfig(sections: OwnedSchema[], sources: ConfigSources = {})
     }
   }
 
-  const fileValues = sources.file ? readConfigFile(sources.file) : undefined;
+  const fileValues = sources.file ? (preloaded ? structuredClone(preloaded) : readConfigFile(sources.file)) : undefined;
   if (fileValues) checkShape(fileValues, schema, sources.file!);
   const sourcesOf: Record<string, ConfigSource> = {};
   for (const [path, leaf] of leaves) {

@@ -63,7 +63,7 @@ export class Kernel {
     for (const p of options.builtins ?? []) registry.add(p, 'built-in');
 
     const sources = options.sources ?? {};
-    const { plugins, baseDir } = readPluginList(sources);
+    const { plugins, baseDir, fileValues } = readPluginList(sources);
     if (!Array.isArray(plugins) || !plugins.every((p) => typeof p === 'string')) {
       throw new EbbtideError('CONFIG_INVALID', `plugins: expected a list of module names or paths, got ${JSON.stringify(plugins)}`, {
         key: 'plugins',
@@ -80,6 +80,7 @@ export class Kernel {
         ...registry.plugins.filter((p) => p.configSchema).map((p) => ({ owner: p.name, schema: p.configSchema! })),
       ],
       sources,
+      fileValues,
     );
     const logger = typeof options.logger === 'function' ? options.logger(loaded.config) : (options.logger ?? silentLogger);
     const kernel = new Kernel(registry, loaded, logger, options.rxScheduler ?? asyncScheduler, options.container ?? rootContainer);

@@ -60,15 +60,12 @@ export class SchedulerStateStore {
   private readonly processingByPrefix = new Map<string, number>();
   /** False while the adapter has lost its scheduler; decisions must not shrink the cluster then. */
   connected = true;
-  /** Events applied since creation. */
-  eventCount = 0;
 
   constructor(options: SchedulerStateStoreOptions = {}) {
     this.defaults = options.defaultTaskDurations ?? {};
   }
 
   apply(event: SchedulerEvent): void {
-    this.eventCount++;
     switch (event.type) {
       case 'snapshot':
         this.replace(event.snapshot);

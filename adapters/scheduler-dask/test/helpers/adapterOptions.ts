@@ -1,3 +1,4 @@
+import type { WorkerInfo } from '@ebbtide/core';
 import type { DaskSchedulerOptions } from '../../src/index.js';
 
 /** Adapter options for tests: fast polls, short timeouts. */
@@ -16,15 +17,5 @@ export function adapterOptions(address: string, overrides: Partial<DaskScheduler
 /** Snapshot of the scheduler's own state, from test/fixtures/dask_client.py `scheduler_view`. */
 export interface SchedulerView {
   prefixes: Record<string, { queued: number; unrunnable: number }>;
-  workers: Array<{
-    name: string;
-    address: string;
-    host: string;
-    nthreads: number;
-    memoryLimit: number;
-    nbytes: number;
-    processing: Record<string, number>;
-    longRunning: number;
-    status: string;
-  }>;
+  workers: Array<Omit<WorkerInfo, 'labels' | 'status' | 'resources'> & { status: string }>;
 }
