@@ -9,6 +9,11 @@ export interface WorkerSpec {
   nthreads: number;
   /** Bytes, 0 = none. */
   memoryLimit: number;
+  /**
+   * Extra environment the worker must get (the scheduler adapter's `workerEnv`, e.g. an embedded
+   * scheduler's `EBBTIDE_TOKEN`). Backends add it to the worker's own environment.
+   */
+  env?: Record<string, string>;
 }
 
 export type BackendWorkerPhase = 'pending' | 'running' | 'stopping' | 'exited';
@@ -20,19 +25,57 @@ export interface BackendWorkerStatus {
   /** Set when `phase` is `exited`: whether the exit was unexpected. */
   failed?: boolean;
   exitCode?: number | null;
+  /** Human text: `OOMKilled`, `pending past its 5m deadline: Unschedulable …`, `stopped (exit code 0)`. */
   reason?: string;
+  /**
+   * With `failed`: the worker never got resources (unschedulable, quota, queue full, no offer
+   * within the pending deadline). The core then treats the backend as capacity-limited: it caps
+   * the target at what exists and retries after a backoff, instead of asking again at once.
+   */
+  capacity?: boolean;
+}
+
+/** Which cluster a backend adopts: workers of cluster `c` are named `c-…`. */
+export interface AdoptOptions {
+  cluster: string;
+}
+
+export interface CloseOptions {
+  /**
+   * Leave every worker running (`shutdown.workers: keep`), for the next ebbtide of the same
+   * cluster to adopt. The lock is released either way.
+   */
+  keep?: boolean;
 }
 
 /**
  * A resource manager that starts and stops workers by name.
  *
- * Guarantees expected from an implementation: `start` resolves once every spec is accepted (not
- * once workers are running); `stop` of an unknown or already-gone name is not an error; `close`
- * stops every worker this backend started; `status$` replays the current view to new subscribers.
+ * Guarantees expected from an implementation (checked by `describeResourceBackend` in
+ * `@ebbtide/core/testing`):
+ * - `start` resolves once every spec is accepted (not once workers are running); starting a name
+ *   this backend already has alive is a no-op, never a duplicate. A refusal for lack of capacity
+ *   (quota, queue full) rejects with `BACKEND_CAPACITY`.
+ * - `stop` of an unknown or already-gone name is not an error; it resolves once the workers are
+ *   gone (or the resource manager has accepted their removal).
+ * - `status$` replays the current view (every worker the backend knows) to a new subscriber, then
+ *   emits changes; an exited worker is reported once, then forgotten so its name may be reused.
+ * - `adopt` (once, before any start or stop) takes over the workers of the cluster that already
+ *   exist — an earlier ebbtide crashed, or exited with `shutdown.workers: keep` — and returns
+ *   them; afterwards `stop` and `status$` cover them like the backend's own. It takes the
+ *   backend's lock for the cluster and rejects with `CLUSTER_LOCKED` while another live ebbtide
+ *   holds it; a lock left by a process that is gone is taken over.
+ * - `close` stops every worker it knows (adopted ones included), or with `keep` leaves them
+ *   running, and releases the lock.
  */
 export interface ResourceBackend {
   start(specs: WorkerSpec[]): Promise<void>;
   stop(names: string[]): Promise<void>;
   readonly status$: Observable<BackendWorkerStatus[]>;
-  close(): Promise<void>;
+  /**
+   * Optional in the type so backends written before adoption existed still load (the cluster
+   * then adopts only what the scheduler shows); every built-in backend implements it.
+   */
+  adopt?(options: AdoptOptions): Promise<BackendWorkerStatus[]>;
+  close(options?: CloseOptions): Promise<void>;
 }

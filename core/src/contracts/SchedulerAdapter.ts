@@ -30,6 +30,19 @@ export interface SchedulerAdapter {
   readonly events$: Observable<SchedulerEvent>;
   /** Address clients and workers connect to, when known. */
   readonly address?: string;
+  /**
+   * Environment every worker must be started with to be let in (e.g. `EBBTIDE_TOKEN` for an
+   * embedded scheduler with a token); read when a worker is started.
+   */
+  readonly workerEnv?: Record<string, string>;
+  /**
+   * Marks the scheduler as driven by this ebbtide for cluster `cluster`, so a second ebbtide of
+   * the same cluster on the same scheduler refuses to start. Rejects with `CLUSTER_LOCKED`
+   * naming the holder while another live ebbtide holds it; a mark left by a process that died
+   * expires and is taken over. Released by `close`. Optional: schedulers that live inside the
+   * ebbtide process (the embedded one) need none.
+   */
+  claim?(cluster: string): Promise<void>;
   /** Connects (or starts, for an embedded scheduler). Resolves once the first state is known. */
   start(): Promise<void>;
   /** Graceful removal: stop assigning, move unique data, then close. One outcome per name. */

@@ -1,5 +1,6 @@
-import { BehaviorSubject, Subject, type Observable, type VirtualTimeScheduler } from 'rxjs';
-import type { BackendWorkerStatus, ResourceBackend, WorkerSpec } from '../contracts/ResourceBackend.js';
+import { Observable, Subject, type VirtualTimeScheduler } from 'rxjs';
+import type { AdoptOptions, BackendWorkerStatus, CloseOptions, ResourceBackend, WorkerSpec } from '../contracts/ResourceBackend.js';
+import { EbbtideError } from '../errors.js';
 import type { RetireResult, SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
 import type { SchedulerEvent } from '../contracts/SchedulerEvent.js';
 import type { SchedulerSnapshot } from '../contracts/SchedulerSnapshot.js';
@@ -53,23 +54,39 @@ export async function advance(rx: VirtualTimeScheduler, ms: number, stepMs = ms)
 }
 
 /**
- * An in-memory backend: records every call; workers go `pending` on start, `exited` on stop.
- * `startImpl`/`stopImpl` let a test delay or fail calls.
+ * An in-memory backend that keeps the `ResourceBackend` contract: records every call; workers go
+ * `pending` on start, `exited` on stop; `status$` replays the current view to a new subscriber.
+ * `startImpl`/`stopImpl` let a test delay or fail calls; `existing` is what `adopt` finds;
+ * `lockedBy` makes `adopt` refuse with `CLUSTER_LOCKED`.
  */
 export class FakeBackend implements ResourceBackend {
   readonly starts: WorkerSpec[][] = [];
   readonly stops: string[][] = [];
+  readonly adopts: AdoptOptions[] = [];
   private readonly view = new Map<string, BackendWorkerStatus>();
-  private readonly subject = new BehaviorSubject<BackendWorkerStatus[]>([]);
-  readonly status$: Observable<BackendWorkerStatus[]> = this.subject.asObservable();
+  private readonly changes = new Subject<BackendWorkerStatus[]>();
+  readonly status$: Observable<BackendWorkerStatus[]> = new Observable<BackendWorkerStatus[]>((sub) => {
+    sub.next([...this.view.values()]);
+    return this.changes.subscribe(sub);
+  });
   startImpl?: (specs: WorkerSpec[]) => Promise<void>;
   stopImpl?: (names: string[]) => Promise<void>;
+  existing: BackendWorkerStatus[] = [];
+  lockedBy?: string;
   closed = false;
+  closedWith?: CloseOptions;
+
+  async adopt(options: AdoptOptions): Promise<BackendWorkerStatus[]> {
+    this.adopts.push(options);
+    if (this.lockedBy) throw new EbbtideError('CLUSTER_LOCKED', `cluster ${options.cluster} is driven by ${this.lockedBy}`);
+    for (const s of this.existing) this.view.set(s.name, s);
+    return this.existing.map((s) => ({ ...s }));
+  }
 
   async start(specs: WorkerSpec[]): Promise<void> {
     this.starts.push(specs);
     if (this.startImpl) await this.startImpl(specs);
-    this.set(specs.map((s) => ({ name: s.name, phase: 'pending' })));
+    this.set(specs.filter((s) => !this.view.has(s.name)).map((s) => ({ name: s.name, phase: 'pending' })));
   }
 
   async stop(names: string[]): Promise<void> {
@@ -78,19 +95,23 @@ export class FakeBackend implements ResourceBackend {
     this.set(names.filter((n) => this.view.has(n)).map((n) => ({ name: n, phase: 'exited', failed: false, exitCode: 0 })));
   }
 
-  /** Reports a status change as the real backend would. */
+  /** Reports a status change as the real backend would (an exited worker is then forgotten). */
   set(list: BackendWorkerStatus[]): void {
-    for (const s of list) this.view.set(s.name, s);
-    this.subject.next(list);
+    for (const s of list) {
+      if (s.phase === 'exited') this.view.delete(s.name);
+      else this.view.set(s.name, s);
+    }
+    if (list.length) this.changes.next(list);
   }
 
   get active(): string[] {
     return [...this.view.values()].filter((s) => s.phase !== 'exited').map((s) => s.name);
   }
 
-  async close(): Promise<void> {
+  async close(options: CloseOptions = {}): Promise<void> {
     this.closed = true;
-    await this.stop(this.active);
+    this.closedWith = options;
+    if (!options.keep) await this.stop(this.active);
   }
 }
 
