@@ -41,7 +41,7 @@ export {
   suggestKey,
 } from './config/loadConfig.js';
 export { FORMATS, registerFormats } from './config/formats.js';
-export { parseBytes, parseCountOrInf, parseDuration } from './config/parse.js';
+export { MAX_DURATION_SECONDS, formatDuration, parseBytes, parseCountOrInf, parseDuration, parseWholeNumber } from './config/parse.js';
 export {
   type Constructor,
   type EbbtidePlugin,

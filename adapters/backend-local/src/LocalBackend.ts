@@ -1,11 +1,15 @@
 import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { dirname } from 'node:path';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject, injectable } from 'tsyringe';
-import { BehaviorSubject, type Observable, type SchedulerLike, timer } from 'rxjs';
+import { Observable, type SchedulerLike, Subject, type Subscription, interval, timer } from 'rxjs';
 import {
+  type AdoptOptions,
   type BackendWorkerStatus,
+  type CloseOptions,
   EbbtideError,
   LOGGER,
   type Logger,
@@ -15,35 +19,38 @@ import {
   type WorkerSpec,
   describeError,
 } from '@ebbtide/core';
+import { ClusterStateFile, type WorkerRecord } from './ClusterStateFile.js';
 import type { LocalBackendOptions } from './config.js';
 import { expandCommand } from './expandCommand.js';
 import { findExecutable } from './findExecutable.js';
+import { isSameProcessAlive, killGroup, processStartTime } from './processInfo.js';
 
-const TAIL_LINES = 20;
+/** Bytes of a worker's log read back for an unexpected exit's reason. */
+const TAIL_BYTES = 2000;
 
 interface Proc {
-  name: string;
-  child: ChildProcess;
-  pid?: number;
+  record: WorkerRecord;
+  /** Set for processes this backend spawned; adopted ones are watched by polling their pid. */
+  child?: ChildProcess;
   status: BackendWorkerStatus;
   stopping: boolean;
-  stderrTail: string[];
   exited: Promise<void>;
+  finish(status: BackendWorkerStatus): void;
 }
 
-function appendTail(tail: string[], chunk: string): void {
-  const lines = chunk.split('\n');
-  if (tail.length && lines.length) tail[tail.length - 1] += lines.shift()!;
-  tail.push(...lines);
-  while (tail.length > TAIL_LINES) tail.shift();
-}
-
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (!pid) return;
+function tailOf(path: string): string {
+  let fd: number | undefined;
   try {
-    process.kill(-pid, signal);
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const len = Math.min(size, TAIL_BYTES);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    return buf.toString('utf8').trim();
   } catch {
-    // ESRCH: the group is gone already.
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -51,21 +58,30 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
  * `backend.type: local` — each worker is a process on this machine, in its own process group.
  *
  * - `start` spawns `backend.local.command` with the placeholders filled in; the worker is
- *   `pending` until the process has spawned, then `running`.
+ *   `pending` until the process has spawned, then `running`. Its stdout and stderr go to a log
+ *   file (not a pipe), so a worker outlives an ebbtide that is killed.
+ * - Every worker's pid and start time are kept in the cluster's state file under
+ *   `backend.local.stateDir`, with a lock naming the live ebbtide: `adopt` takes the lock (a lock
+ *   whose process died is taken over) and picks up the processes an earlier ebbtide left, which
+ *   are then watched by polling their pid.
  * - `stop` sends SIGTERM to the group and SIGKILL after `gracePeriod`; once the leader exits the
  *   group is killed too, so no grandchild survives.
  * - A process that exits without being stopped is reported `exited` with `failed`, its exit code
- *   and the tail of its stderr; restarting it is the cluster's decision (with backoff).
- * - `close`, and the process `exit` hook as a last resort, stop every worker it started.
+ *   and the tail of its log; restarting it is the cluster's decision (with backoff).
+ * - `close` stops every worker (adopted ones too), or with `keep` leaves them running for the
+ *   next ebbtide; the process `exit` hook kills what is left as a last resort, unless kept.
  */
 @injectable()
 export class LocalBackend implements ResourceBackend {
   private readonly procs = new Map<string, Proc>();
-  private readonly subject = new BehaviorSubject<BackendWorkerStatus[]>([]);
-  readonly status$: Observable<BackendWorkerStatus[]> = this.subject.asObservable();
+  private readonly changes = new Subject<BackendWorkerStatus[]>();
+  /** Replays the current view to each new subscriber, then every change. */
+  readonly status$: Observable<BackendWorkerStatus[]>;
   private readonly exitHook = () => {
-    for (const p of this.procs.values()) killGroup(p.pid, 'SIGKILL');
+    for (const p of this.procs.values()) killGroup(p.record.pid, 'SIGKILL');
   };
+  private state?: ClusterStateFile;
+  private poll?: Subscription;
   private closed = false;
 
   constructor(
@@ -73,114 +89,234 @@ export class LocalBackend implements ResourceBackend {
     @inject(LOGGER) private readonly logger: Logger,
     @inject(RX_SCHEDULER) private readonly rx: SchedulerLike,
   ) {
+    this.status$ = new Observable<BackendWorkerStatus[]>((sub) => {
+      sub.next([...this.procs.values()].map((p) => ({ ...p.status })));
+      return this.changes.subscribe(sub);
+    });
     process.on('exit', this.exitHook);
   }
 
   /** Pids of live worker processes (leaders of their process groups). */
   get pids(): number[] {
-    return [...this.procs.values()].filter((p) => p.status.phase !== 'exited' && p.pid).map((p) => p.pid!);
+    return [...this.procs.values()].filter((p) => p.status.phase !== 'exited').map((p) => p.record.pid);
   }
 
-  private publish(): void {
-    const view = [...this.procs.values()].map((p) => ({ ...p.status }));
+  /** The cluster's state file (after `adopt`). */
+  get stateFile(): ClusterStateFile | undefined {
+    return this.state;
+  }
+
+  private publish(changed: Proc[]): void {
+    const view = changed.map((p) => ({ ...p.status }));
     // Exited workers are reported once, then forgotten, so a name can be started again.
-    for (const p of [...this.procs.values()]) if (p.status.phase === 'exited') this.procs.delete(p.name);
-    this.subject.next(view);
+    for (const p of changed) if (p.status.phase === 'exited' && this.procs.get(p.record.name) === p) this.procs.delete(p.record.name);
+    this.saveState();
+    this.changes.next(view);
+  }
+
+  private saveState(): void {
+    if (!this.state || this.closed) return;
+    try {
+      this.state.writeWorkers([...this.procs.values()].filter((p) => p.status.phase !== 'exited').map((p) => p.record));
+    } catch (e) {
+      this.logger.warn({ event: 'state.write-failed', dir: this.state.dir, error: describeError(e) }, 'cannot write the cluster state file');
+    }
+  }
+
+  /** Where worker logs go when no cluster was adopted (a backend used on its own, in tests). */
+  private scratch?: string;
+  private scratchDir(): string {
+    return (this.scratch ??= mkdtempSync(join(tmpdir(), 'ebbtide-local-')));
+  }
+
+  private clusterState(cluster: string): ClusterStateFile {
+    if (this.state && this.state.cluster !== cluster) {
+      throw new EbbtideError('BACKEND_START_FAILED', `local backend already serves cluster "${this.state.cluster}", not "${cluster}"`);
+    }
+    this.state ??= new ClusterStateFile(this.options.stateDir, cluster);
+    return this.state;
+  }
+
+  async adopt(options: AdoptOptions): Promise<BackendWorkerStatus[]> {
+    const state = this.clusterState(options.cluster);
+    state.lock();
+    const found: Proc[] = [];
+    for (const rec of state.readWorkers()) {
+      if (this.procs.has(rec.name) || !isSameProcessAlive(rec.pid, rec.startTime)) continue;
+      const proc = this.track(rec, undefined);
+      proc.status = { name: rec.name, phase: 'running' };
+      found.push(proc);
+      this.logger.info({ event: 'worker.adopted', worker: rec.name, pid: rec.pid }, 'adopted a running worker process');
+    }
+    this.saveState();
+    if (found.length) this.watchAdopted();
+    return found.map((p) => ({ ...p.status }));
+  }
+
+  /** Processes we did not spawn give no exit event: look at their pids on the injected clock. */
+  private watchAdopted(): void {
+    if (this.poll) return;
+    this.poll = interval(this.options.pollInterval * 1000, this.rx).subscribe(() => {
+      let adopted = 0;
+      for (const p of [...this.procs.values()]) {
+        if (p.child || p.status.phase === 'exited') continue;
+        adopted++;
+        if (!isSameProcessAlive(p.record.pid, p.record.startTime)) {
+          const tail = tailOf(p.record.log);
+          p.finish(
+            p.stopping
+              ? { name: p.record.name, phase: 'exited', failed: false, exitCode: null, reason: 'stopped' }
+              : { name: p.record.name, phase: 'exited', failed: true, exitCode: null, reason: `adopted worker exited unexpectedly${tail ? `; log: ${tail}` : ''}` },
+          );
+        }
+      }
+      if (adopted === 0) {
+        this.poll?.unsubscribe();
+        this.poll = undefined;
+      }
+    });
+  }
+
+  private track(record: WorkerRecord, child: ChildProcess | undefined): Proc {
+    let resolveExit!: () => void;
+    let settled = false;
+    const proc: Proc = {
+      record,
+      status: { name: record.name, phase: 'pending' },
+      stopping: false,
+      exited: new Promise<void>((r) => (resolveExit = r)),
+      finish: (status) => {
+        if (settled) return;
+        settled = true;
+        killGroup(record.pid, 'SIGKILL');
+        proc.status = status;
+        if (status.failed) {
+          this.logger.error({ event: 'worker.exited', worker: record.name, exitCode: status.exitCode, reason: status.reason }, 'worker process failed');
+        } else {
+          this.logger.info({ event: 'worker.exited', worker: record.name, exitCode: status.exitCode }, 'worker process exited');
+        }
+        this.publish([proc]);
+        resolveExit();
+      },
+    };
+    if (child) proc.child = child;
+    this.procs.set(record.name, proc);
+    return proc;
   }
 
   async start(specs: WorkerSpec[]): Promise<void> {
     if (this.closed) throw new EbbtideError('BACKEND_START_FAILED', 'local backend is closed');
     const here = dirname(fileURLToPath(import.meta.url));
+    const state = this.state;
+    const started: Proc[] = [];
     for (const spec of specs) {
-      if (this.procs.has(spec.name)) {
-        throw new EbbtideError('BACKEND_START_FAILED', `worker ${spec.name} is already running on the local backend`);
-      }
+      // Starting a name that is already alive is a no-op: a retried start never duplicates.
+      if (this.procs.has(spec.name)) continue;
       const [cmd, ...args] = expandCommand(this.options.command, spec);
       const exe = findExecutable(cmd!, [this.options.cwd || process.cwd(), here]);
-      const child = spawn(exe, args, {
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        cwd: this.options.cwd || undefined,
-        env: { ...process.env, ...this.options.env, EBBTIDE_WORKER_NAME: spec.name },
-      });
-      let resolveExit!: () => void;
-      const proc: Proc = {
-        name: spec.name,
-        child,
-        status: { name: spec.name, phase: 'pending' },
-        stopping: false,
-        stderrTail: [],
-        exited: new Promise<void>((r) => (resolveExit = r)),
-      };
-      if (child.pid !== undefined) proc.pid = child.pid;
-      this.procs.set(spec.name, proc);
-      child.stdout?.setEncoding('utf8').on('data', () => undefined);
-      child.stderr?.setEncoding('utf8').on('data', (d: string) => appendTail(proc.stderrTail, d));
+      const log = join(state ? state.dir : this.scratchDir(), `${spec.name}.log`);
+      const out = openSync(log, 'w');
+      let child: ChildProcess;
+      try {
+        child = spawn(exe, args, {
+          detached: true,
+          stdio: ['ignore', out, out],
+          cwd: this.options.cwd || undefined,
+          env: { ...process.env, ...this.options.env, ...spec.env, EBBTIDE_WORKER_NAME: spec.name },
+        });
+      } finally {
+        closeSync(out);
+      }
+      const pid = child.pid ?? 0;
+      const startTime = pid ? processStartTime(pid) : undefined;
+      const record: WorkerRecord = { name: spec.name, pid, startedAt: Date.now(), log, ...(startTime !== undefined ? { startTime } : {}) };
+      const proc = this.track(record, child);
+      started.push(proc);
       child.once('spawn', () => {
         if (proc.status.phase === 'pending') {
           proc.status = { name: spec.name, phase: 'running' };
           this.logger.info({ event: 'worker.started', worker: spec.name, pid: child.pid }, 'worker process started');
-          this.publish();
+          this.publish([proc]);
         }
       });
-      let settled = false;
-      const finish = (status: BackendWorkerStatus) => {
-        if (settled) return;
-        settled = true;
-        killGroup(proc.pid, 'SIGKILL');
-        proc.status = status;
-        if (status.failed) {
-          this.logger.error({ event: 'worker.exited', worker: spec.name, exitCode: status.exitCode, reason: status.reason }, 'worker process failed');
-        } else {
-          this.logger.info({ event: 'worker.exited', worker: spec.name, exitCode: status.exitCode }, 'worker process exited');
-        }
-        this.publish();
-        resolveExit();
-      };
       child.once('error', (e) => {
-        finish({ name: spec.name, phase: 'exited', failed: true, exitCode: null, reason: `cannot start ${JSON.stringify(exe)}: ${describeError(e)}` });
+        proc.finish({ name: spec.name, phase: 'exited', failed: true, exitCode: null, reason: `cannot start ${JSON.stringify(exe)}: ${describeError(e)}` });
       });
-      child.once('close', (code, signal) => {
-        const tail = proc.stderrTail.join('\n').trim();
+      child.once('exit', (code, signal) => {
         const how = code !== null ? `exit code ${code}` : `signal ${signal}`;
         const failed = !proc.stopping;
-        finish({
+        const tail = failed ? tailOf(log) : '';
+        proc.finish({
           name: spec.name,
           phase: 'exited',
           failed,
           exitCode: code,
-          reason: failed ? `exited unexpectedly with ${how}${tail ? `; stderr: ${tail.slice(-2000)}` : ''}` : `stopped (${how})`,
+          reason: failed ? `exited unexpectedly with ${how}${tail ? `; output: ${tail}` : ''}` : `stopped (${how})`,
         });
       });
-      this.publish();
+      // The worker must not keep ebbtide alive, nor die with it.
+      child.unref();
     }
+    if (started.length) this.publish(started);
   }
 
   async stop(names: string[]): Promise<void> {
     const waits: Promise<void>[] = [];
+    const changed: Proc[] = [];
     for (const name of names) {
       const p = this.procs.get(name);
       if (!p || p.status.phase === 'exited') continue;
       if (!p.stopping) {
         p.stopping = true;
         p.status = { name, phase: 'stopping' };
-        killGroup(p.pid, 'SIGTERM');
+        changed.push(p);
+        killGroup(p.record.pid, 'SIGTERM');
         const grace = timer(this.options.gracePeriod * 1000, this.rx).subscribe(() => {
           this.logger.warn({ event: 'worker.kill', worker: name, grace: this.options.gracePeriod }, 'worker ignored SIGTERM; sending SIGKILL');
-          killGroup(p.pid, 'SIGKILL');
+          killGroup(p.record.pid, 'SIGKILL');
         });
         void p.exited.then(() => grace.unsubscribe());
+        if (!p.child) this.watchAdopted();
       }
       waits.push(p.exited);
     }
-    if (waits.length) this.publish();
+    if (changed.length) this.publish(changed);
     await Promise.all(waits);
   }
 
-  async close(): Promise<void> {
+  /** Stops watching and writing, leaving every worker running and recorded. */
+  private detach(): void {
+    this.saveState();
     this.closed = true;
-    await this.stop([...this.procs.keys()]);
     process.off('exit', this.exitHook);
-    this.subject.complete();
+    this.poll?.unsubscribe();
+    for (const p of this.procs.values()) p.child?.removeAllListeners();
+    this.procs.clear();
+  }
+
+  /**
+   * For tests of adoption: leaves this backend as a `kill -9` of its process would — workers
+   * running, state file and lock left behind, the lock's pid rewritten to `deadPid`.
+   */
+  simulateCrash(deadPid: number): void {
+    this.detach();
+    this.state?.forgeDeadOwner(deadPid);
+    this.changes.complete();
+  }
+
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (options.keep) {
+      // Leave every worker running and recorded for the next ebbtide to adopt.
+      this.detach();
+    } else {
+      await this.stop([...this.procs.keys()]);
+      this.saveState();
+      this.closed = true;
+      process.off('exit', this.exitHook);
+      this.poll?.unsubscribe();
+    }
+    this.state?.unlock();
+    if (this.scratch && !options.keep) rmSync(this.scratch, { recursive: true, force: true });
+    this.changes.complete();
   }
 }

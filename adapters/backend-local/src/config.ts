@@ -1,4 +1,7 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { ConfigSchemaSection, EbbtideConfig } from '@ebbtide/core';
+import { expandCommand } from './expandCommand.js';
 
 /** The `backend.local.*` config section. */
 export const localSchema = {
@@ -6,7 +9,7 @@ export const localSchema = {
     local: {
       command: {
         doc: 'Command that starts one worker, as an argument array; {name}, {scheduler}, {nthreads} and {memoryLimit} are replaced. A first element without a slash is looked up in node_modules/.bin, then PATH.',
-        format: 'string-list',
+        format: 'command',
         default: ['ebbtide-worker', '--scheduler', '{scheduler}', '--name', '{name}', '--nthreads', '{nthreads}', '--memory-limit', '{memoryLimit}'],
       },
       gracePeriod: {
@@ -24,6 +27,16 @@ export const localSchema = {
         format: 'string',
         default: '',
       },
+      stateDir: {
+        doc: 'Folder of the per-cluster state files (worker names, pids and start times, the lock, worker logs), so a restarted ebbtide adopts the workers an earlier one left. Empty: $XDG_CACHE_HOME/ebbtide/local, else ~/.cache/ebbtide/local.',
+        format: 'string',
+        default: '',
+      },
+      pollInterval: {
+        doc: 'How often adopted worker processes (started by an earlier ebbtide, so no exit event reaches this one) are checked for having exited.',
+        format: 'positive-duration',
+        default: '500ms',
+      },
     },
   },
 } satisfies ConfigSchemaSection;
@@ -34,9 +47,31 @@ export interface LocalBackendOptions {
   gracePeriod: number;
   env: Record<string, string>;
   cwd: string;
+  /** Resolved folder (never empty). */
+  stateDir: string;
+  /** Seconds. */
+  pollInterval: number;
 }
 
+/** The default state folder: the user's cache folder. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ebbtide', 'local');
+}
+
+/**
+ * The typed options. Checks the command's placeholders here, so `ebbtide config --check` reports
+ * a typo such as `{nmae}` instead of every start failing at run time.
+ * @throws EbbtideError `CONFIG_INVALID`
+ */
 export function localOptions(config: EbbtideConfig): LocalBackendOptions {
-  const s = (config.backend as unknown as { local: LocalBackendOptions }).local;
-  return { command: [...s.command], gracePeriod: s.gracePeriod, env: { ...s.env }, cwd: s.cwd };
+  const s = (config.backend as unknown as { local: Omit<LocalBackendOptions, 'stateDir'> & { stateDir: string } }).local;
+  expandCommand(s.command, { name: 'w', scheduler: 'tcp://127.0.0.1:1', nthreads: 1, memoryLimit: 0 });
+  return {
+    command: [...s.command],
+    gracePeriod: s.gracePeriod,
+    env: { ...s.env },
+    cwd: s.cwd,
+    stateDir: s.stateDir || defaultStateDir(),
+    pollInterval: s.pollInterval,
+  };
 }

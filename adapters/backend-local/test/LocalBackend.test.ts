@@ -1,43 +1,20 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { asyncScheduler } from 'rxjs';
 import { type BackendWorkerStatus, MemoryLogger } from '@ebbtide/core';
 import { LocalBackend } from '../src/LocalBackend.js';
 import { expandCommand } from '../src/expandCommand.js';
-
-const FIXTURE = fileURLToPath(new URL('../../test/fixtures/worker.mjs', import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function make(mode: string, grace = 0.3) {
-  const logger = new MemoryLogger();
-  const backend = new LocalBackend(
-    { command: [process.execPath, FIXTURE, mode, '{name}', '{scheduler}', '{nthreads}', '{memoryLimit}'], gracePeriod: grace, env: {}, cwd: '' },
-    logger,
-    asyncScheduler,
-  );
-  const seen: BackendWorkerStatus[] = [];
-  backend.status$.subscribe((l) => seen.push(...l));
-  return { backend, seen, logger };
-}
+import { alive, logOf, make, options, until } from './helpers.js';
 
 const spec = (name: string) => ({ name, scheduler: 'tcp://127.0.0.1:1', nthreads: 2, memoryLimit: 0 });
+
+function record(backend: LocalBackend): BackendWorkerStatus[] {
+  const seen: BackendWorkerStatus[] = [];
+  backend.status$.subscribe((l) => seen.push(...l));
+  return seen;
+}
 
 describe('LocalBackend', function () {
   this.timeout(20_000);
@@ -45,6 +22,7 @@ describe('LocalBackend', function () {
   afterEach(async () => {
     for (const b of started.splice(0)) await b.close();
   });
+  const ready = (b: LocalBackend, name: string) => until(() => /^ready /m.test(logOf(b, name)), `${name} ready`);
 
   it('fills the command placeholders', () => {
     expect(expandCommand(['w', '--s', '{scheduler}', '--name={name}', '{nthreads}', '{memoryLimit}'], spec('a-1'))).to.deep.equal([
@@ -58,38 +36,50 @@ describe('LocalBackend', function () {
     expect(() => expandCommand(['w', '{nmae}'], spec('a'))).to.throw(/unknown placeholder \{nmae\}/);
   });
 
-  it('reports pending -> running -> stopping -> exited and stops with SIGTERM', async () => {
-    const { backend, seen } = make('run');
+  it('reports pending, running, stopping, exited in that order and stops with SIGTERM', async () => {
+    const { backend } = make('run');
     started.push(backend);
-    await backend.start([spec('w-0')]);
-    await until(() => seen.some((s) => s.phase === 'running'));
+    await backend.adopt({ cluster: 'order' });
+    const seen = record(backend);
+    await backend.start([spec('order-0')]);
+    await ready(backend, 'order-0');
     const [pid] = backend.pids;
     expect(alive(pid!)).to.equal(true);
-    await new Promise((r) => setTimeout(r, 300)); // let it install its SIGTERM handler
-    await backend.stop(['w-0']);
+    await backend.stop(['order-0']);
     expect(alive(pid!)).to.equal(false);
-    expect(seen.filter((s) => s.name === 'w-0').map((s) => s.phase)).to.include.members(['pending', 'running', 'stopping', 'exited']);
-    const exit = seen.find((s) => s.phase === 'exited')!;
-    expect(exit).to.include({ failed: false, exitCode: 0 });
+    expect(seen.filter((s) => s.name === 'order-0').map((s) => s.phase)).to.deep.equal(['pending', 'running', 'stopping', 'exited']);
+    expect(seen.find((s) => s.phase === 'exited')).to.include({ failed: false, exitCode: 0 });
   });
 
   it('sends SIGKILL after the grace period to a worker that ignores SIGTERM', async () => {
-    const { backend, logger } = make('stubborn', 0.3);
+    const { backend, logger } = make('stubborn');
     started.push(backend);
-    await backend.start([spec('w-0')]);
-    await until(() => backend.pids.length === 1);
+    await backend.adopt({ cluster: 'stubborn' });
+    await backend.start([spec('stubborn-0')]);
+    await ready(backend, 'stubborn-0');
     const [pid] = backend.pids;
-    await new Promise((r) => setTimeout(r, 200)); // let it install its SIGTERM handler
-    await backend.stop(['w-0']);
+    await backend.stop(['stubborn-0']);
     expect(alive(pid!)).to.equal(false);
     expect(logger.records.some((r) => r.fields.event === 'worker.kill')).to.equal(true);
   });
 
-  it('reports a worker that exits at once with its exit code and stderr tail', async () => {
-    const { backend, seen } = make('crash');
+  it('does not wait out the grace period for a worker that exits on SIGTERM', async () => {
+    const { backend, logger } = make('run', { gracePeriod: 30 });
     started.push(backend);
+    await backend.adopt({ cluster: 'prompt' });
+    await backend.start([spec('prompt-0')]);
+    await ready(backend, 'prompt-0');
+    // With a 30 s grace and a 20 s test timeout, this only passes if stop resolves on the exit.
+    await backend.stop(['prompt-0']);
+    expect(logger.records.some((r) => r.fields.event === 'worker.kill')).to.equal(false);
+  });
+
+  it('reports a worker that exits at once with its exit code and output tail', async () => {
+    const { backend } = make('crash');
+    started.push(backend);
+    const seen = record(backend);
     await backend.start([spec('w-0')]);
-    await until(() => seen.some((s) => s.phase === 'exited'));
+    await until(() => seen.some((s) => s.phase === 'exited'), 'exit');
     const exit = seen.find((s) => s.phase === 'exited')!;
     expect(exit.failed).to.equal(true);
     expect(exit.exitCode).to.equal(3);
@@ -97,48 +87,98 @@ describe('LocalBackend', function () {
   });
 
   it('reports a command that cannot be started', async () => {
-    const backend = new LocalBackend({ command: ['/nonexistent/ebbtide-worker'], gracePeriod: 1, env: {}, cwd: '' }, new MemoryLogger(), asyncScheduler);
+    const backend = new LocalBackend(options('run', { command: ['/nonexistent/ebbtide-worker'] }), new MemoryLogger(), asyncScheduler);
     started.push(backend);
-    const seen: BackendWorkerStatus[] = [];
-    backend.status$.subscribe((l) => seen.push(...l));
+    const seen = record(backend);
     await backend.start([spec('w-0')]);
-    await until(() => seen.some((s) => s.phase === 'exited'));
+    await until(() => seen.some((s) => s.phase === 'exited'), 'exit');
     expect(seen.find((s) => s.phase === 'exited')!.reason).to.match(/cannot start .*ENOENT/);
+  });
+
+  it('passes the spec environment to the worker', async () => {
+    const { backend } = make('run', { command: [process.execPath, '-e', 'process.stdout.write("ready " + process.env.EBBTIDE_TOKEN + "\\n"); setInterval(() => {}, 1000)'] });
+    started.push(backend);
+    await backend.adopt({ cluster: 'env' });
+    await backend.start([{ ...spec('env-0'), env: { EBBTIDE_TOKEN: 's3cret' } }]);
+    await ready(backend, 'env-0');
+    expect(logOf(backend, 'env-0')).to.contain('ready s3cret');
   });
 
   it('kills the whole process group, grandchildren included', async () => {
     const { backend } = make('family');
     started.push(backend);
-    let out = '';
-    await backend.start([spec('w-0')]);
-    await until(() => backend.pids.length === 1);
-    // Read the grandchild pid from /proc: it is the one whose parent is our worker.
-    const leader = backend.pids[0]!;
-    const { execFileSync } = await import('node:child_process');
-    await until(() => {
-      try {
-        out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(leader)], { encoding: 'utf8' }).trim();
-      } catch {
-        out = ''; // ps exits 1 while there is no child yet
-      }
-      return out.length > 0;
-    });
-    const grandchild = Number(out.split('\n')[0]);
+    await backend.adopt({ cluster: 'family' });
+    await backend.start([spec('family-0')]);
+    await ready(backend, 'family-0');
+    const grandchild = Number(/^grandchild (\d+)$/m.exec(logOf(backend, 'family-0'))![1]);
     expect(alive(grandchild)).to.equal(true);
-    await backend.stop(['w-0']);
-    await until(() => !alive(grandchild), 5000);
+    await backend.stop(['family-0']);
+    await until(() => !alive(grandchild), 'grandchild gone', 5000);
   });
 
   it('close stops every worker it started; a stopped name can be started again', async () => {
     const { backend } = make('run');
-    await backend.start([spec('a'), spec('b')]);
-    await until(() => backend.pids.length === 2);
+    await backend.adopt({ cluster: 'again' });
+    await backend.start([spec('again-a'), spec('again-b')]);
+    await until(() => backend.pids.length === 2, 'two pids');
     const pids = backend.pids;
-    await backend.stop(['a']);
-    await backend.start([spec('a')]);
-    await until(() => backend.pids.length === 2);
+    await backend.stop(['again-a']);
+    await backend.start([spec('again-a')]);
+    await until(() => backend.pids.length === 2, 'two pids again');
     const all = [...pids, ...backend.pids];
     await backend.close();
     for (const pid of all) expect(alive(pid)).to.equal(false);
+  });
+
+  it('keeps each worker in the cluster state file and adopts it after a kill -9 of its ebbtide', async () => {
+    const opts = options('run');
+    // A real ebbtide process: this script starts one worker through the backend, then is killed -9.
+    const script = `
+      import 'reflect-metadata';
+      import { asyncScheduler } from 'rxjs';
+      import { MemoryLogger } from '@ebbtide/core';
+      import { LocalBackend } from ${JSON.stringify(new URL('../src/LocalBackend.js', import.meta.url).href)};
+      const b = new LocalBackend(${JSON.stringify(opts)}, new MemoryLogger(), asyncScheduler);
+      await b.adopt({ cluster: 'crash' });
+      await b.start([{ name: 'crash-0', scheduler: 'x', nthreads: 1, memoryLimit: 0 }]);
+      b.status$.subscribe((l) => { if (l.some((s) => s.phase === 'running')) process.stdout.write('started\\n'); });
+      setInterval(() => {}, 1000);
+    `;
+    const { spawn } = await import('node:child_process');
+    const host = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: new URL('..', import.meta.url).pathname });
+    let out = '';
+    host.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await until(() => out.includes('started'), 'host started its worker');
+    const state = JSON.parse(readFileSync(`${opts.stateDir}/crash/state.json`, 'utf8')) as { workers: Array<{ name: string; pid: number }> };
+    const worker = state.workers.find((w) => w.name === 'crash-0')!;
+    expect(alive(worker.pid)).to.equal(true);
+    host.kill('SIGKILL');
+    await new Promise((r) => host.once('exit', r));
+    expect(alive(worker.pid), 'the worker outlives its killed ebbtide').to.equal(true);
+
+    const { backend } = make('run', { stateDir: opts.stateDir });
+    started.push(backend);
+    const found = await backend.adopt({ cluster: 'crash' });
+    expect(found.map((s) => [s.name, s.phase])).to.deep.equal([['crash-0', 'running']]);
+    await backend.start([spec('crash-0')]);
+    expect(backend.pids, 'starting an adopted name again does not spawn a second one').to.deep.equal([worker.pid]);
+    await backend.stop(['crash-0']);
+    expect(alive(worker.pid)).to.equal(false);
+  });
+
+  it('reports an adopted worker that dies on its own as failed', async () => {
+    const a = make('run');
+    await a.backend.adopt({ cluster: 'adopted-dies' });
+    await a.backend.start([spec('adopted-dies-0')]);
+    await ready(a.backend, 'adopted-dies-0');
+    const [pid] = a.backend.pids;
+    await a.backend.close({ keep: true });
+    const { backend } = make('run', { stateDir: a.backend.stateFile!.dir.replace(/\/adopted-dies$/, '') });
+    started.push(backend);
+    await backend.adopt({ cluster: 'adopted-dies' });
+    const seen = record(backend);
+    execFileSync('kill', ['-9', String(pid)]);
+    await until(() => seen.some((s) => s.phase === 'exited'), 'adopted exit seen');
+    expect(seen.find((s) => s.phase === 'exited')).to.include({ name: 'adopted-dies-0', failed: true });
   });
 });

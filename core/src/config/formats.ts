@@ -1,6 +1,6 @@
 import convict from 'convict';
 import { LOG_LEVELS } from '../logging/Logger.js';
-import { parseBytes, parseCountOrInf, parseDuration, parsePositiveInteger, parseWholeNumber } from './parse.js';
+import { MAX_DURATION_TEXT, parseBytes, parseCountOrInf, parseDuration, parsePositiveInteger, parseWholeNumber } from './parse.js';
 
 /**
  * The value formats shared by every config section, registered once with convict. Each format's
@@ -30,21 +30,21 @@ function jsonish(v: string): unknown {
 export const FORMATS: readonly FormatDef[] = [
   {
     name: 'duration',
-    expected: 'a duration such as "500ms", "2s", "1.5m" or a number of seconds >= 0',
+    expected: `a duration such as "500ms", "2s", "1.5m" or a number of seconds, from 0 to ${MAX_DURATION_TEXT}`,
     check: (v) => parseDuration(v) !== undefined,
     coerce: numberish,
     resolve: (v) => parseDuration(v),
   },
   {
     name: 'positive-duration',
-    expected: 'a duration > 0 such as "500ms", "5s" or a number of seconds',
+    expected: `a duration > 0 such as "500ms", "5s" or a number of seconds, at most ${MAX_DURATION_TEXT}`,
     check: (v) => (parseDuration(v) ?? 0) > 0,
     coerce: numberish,
     resolve: (v) => parseDuration(v),
   },
   {
     name: 'duration-map',
-    expected: 'an object mapping task prefixes to durations such as {"load": "2s"}',
+    expected: `an object mapping task prefixes to durations such as {"load": "2s"}, each at most ${MAX_DURATION_TEXT}`,
     check: (v) =>
       typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((d) => parseDuration(d) !== undefined),
     coerce: jsonish,
@@ -107,6 +107,17 @@ export const FORMATS: readonly FormatDef[] = [
     name: 'string-list',
     expected: 'a list of strings',
     check: (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'),
+    coerce: (v) => {
+      const j = jsonish(v);
+      return Array.isArray(j) ? j : v.split(',').map((s) => s.trim()).filter(Boolean);
+    },
+    resolve: (v) => v,
+  },
+  {
+    name: 'command',
+    expected:
+      'a non-empty argument array such as ["python3", "-m", "distributed.cli.dask_worker", "{scheduler}"]: the program and each argument a separate string (not one command line)',
+    check: (v) => Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string') && /^\S+$/.test(v[0] as string),
     coerce: (v) => {
       const j = jsonish(v);
       return Array.isArray(j) ? j : v.split(',').map((s) => s.trim()).filter(Boolean);

@@ -127,8 +127,9 @@ export function describeResourceBackend(title: string, makeHarness: () => Backen
       await b.start([h.spec(w)]);
       await b.start([h.spec(w)]).catch((e: unknown) => assert.fail(`broken guarantee "start of a name already requested is a no-op": the second start rejected: ${String(e)}`));
       await wait(b, `${w} to run`, ms, running([w]));
+      const gone = wait(b, `${w} to exit`, ms, exited([w]));
       await b.stop([w]);
-      await wait(b, `${w} to exit`, ms, exited([w]));
+      await gone;
       assert.equal(await h.isAlive(w), false, `broken guarantee "start of a name already requested is a no-op": a second ${w} is still alive after stopping it`);
     });
 
@@ -188,8 +189,9 @@ export function describeResourceBackend(title: string, makeHarness: () => Backen
       const view = await firstView(b.status$, 1000);
       for (const w of ws) assert.ok(view.some((s) => s.name === w), `broken guarantee "status$ covers adopted workers": ${w} missing from ${JSON.stringify(view)}`);
       await b.start([h.spec(ws[0]!)]);
+      const gone = wait(b, `${ws[0]} to exit`, ms, exited([ws[0]!]));
       await b.stop([ws[0]!]);
-      await wait(b, `${ws[0]} to exit`, ms, exited([ws[0]!]));
+      await gone;
       assert.equal(await h.isAlive(ws[0]!), false, `broken guarantee "stop works on adopted workers": ${ws[0]} is still alive`);
       await b.close();
       assert.equal(await h.isAlive(ws[1]!), false, `broken guarantee "close stops adopted workers": ${ws[1]} is still alive`);

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { EbbtideError } from '@ebbtide/core';
+import { isSameProcessAlive, processStartTime } from './processInfo.js';
+
+/** One worker process as the state file remembers it. */
+export interface WorkerRecord {
+  name: string;
+  pid: number;
+  /** `processStartTime(pid)` when it was spawned, so a reused pid is not mistaken for it. */
+  startTime?: number;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  /** File the worker's stdout and stderr go to. */
+  log: string;
+}
+
+/** Who holds the cluster. */
+export interface LockOwner {
+  pid: number;
+  startTime?: number;
+  host: string;
+  /** Distinguishes two backends in one process. */
+  instance: string;
+  /** Epoch milliseconds. */
+  since: number;
+}
+
+interface StateFile {
+  version: 1;
+  cluster: string;
+  workers: WorkerRecord[];
+}
+
+/**
+ * The local backend's memory of one cluster, in `stateDir/<cluster>/`: `lock` (the live ebbtide
+ * that drives it) and `state.json` (every worker process it started, with pid and start time), so
+ * an ebbtide started after a crash can find, signal and adopt processes it did not spawn.
+ *
+ * The lock is a file created exclusively; a lock whose owner process is gone (crash, kill -9) is
+ * taken over. Writes of `state.json` go through a temporary file and a rename, so a crash never
+ * leaves half a file.
+ */
+export class ClusterStateFile {
+  readonly dir: string;
+  private readonly lockPath: string;
+  private readonly statePath: string;
+  private owner?: LockOwner;
+
+  constructor(
+    stateDir: string,
+    readonly cluster: string,
+  ) {
+    this.dir = join(stateDir, cluster);
+    this.lockPath = join(this.dir, 'lock');
+    this.statePath = join(this.dir, 'state.json');
+  }
+
+  /** Log file for a worker. */
+  logPath(name: string): string {
+    return join(this.dir, `${name}.log`);
+  }
+
+  get locked(): boolean {
+    return this.owner !== undefined;
+  }
+
+  /**
+   * Takes the cluster's lock.
+   * @throws EbbtideError `CLUSTER_LOCKED` naming the live holder.
+   */
+  lock(): void {
+    if (this.owner) return;
+    mkdirSync(this.dir, { recursive: true });
+    const me: LockOwner = { pid: process.pid, host: hostname(), instance: randomUUID(), since: Date.now() };
+    const st = processStartTime(process.pid);
+    if (st !== undefined) me.startTime = st;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let fd: number;
+      try {
+        fd = openSync(this.lockPath, 'wx');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const holder = this.readLock();
+        if (holder && holder.host === me.host && !isSameProcessAlive(holder.pid, holder.startTime)) {
+          // Its holder is gone: take it over. Renaming first makes two takers race safely.
+          try {
+            renameSync(this.lockPath, `${this.lockPath}.stale-${me.instance}`);
+            rmSync(`${this.lockPath}.stale-${me.instance}`, { force: true });
+          } catch {
+            // Someone else took it over first; try again.
+          }
+          continue;
+        }
+        if (!holder) {
+          // Unreadable: a taker is between create and write; try again.
+          continue;
+        }
+        throw new EbbtideError(
+          'CLUSTER_LOCKED',
+          `cluster "${this.cluster}" is already driven by ebbtide pid ${holder.pid} on ${holder.host} (since ${new Date(holder.since).toISOString()}); lock file ${this.lockPath}`,
+          { hint: 'stop that ebbtide first, or give this one another cluster.name' },
+        );
+      }
+      writeSync(fd, JSON.stringify(me));
+      closeSync(fd);
+      this.owner = me;
+      return;
+    }
+    throw new EbbtideError('CLUSTER_LOCKED', `cluster "${this.cluster}": could not take the lock ${this.lockPath} (another ebbtide is taking it at the same moment)`);
+  }
+
+  private readLock(): LockOwner | undefined {
+    try {
+      const v = JSON.parse(readFileSync(this.lockPath, 'utf8')) as LockOwner;
+      return typeof v.pid === 'number' && typeof v.host === 'string' ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Releases the lock if this instance holds it. */
+  unlock(): void {
+    if (!this.owner) return;
+    const holder = this.readLock();
+    if (holder?.instance === this.owner.instance) rmSync(this.lockPath, { force: true });
+    this.owner = undefined;
+  }
+
+  /** The workers recorded for the cluster (empty when there is no state file yet). */
+  readWorkers(): WorkerRecord[] {
+    try {
+      const v = JSON.parse(readFileSync(this.statePath, 'utf8')) as StateFile;
+      return Array.isArray(v.workers) ? v.workers.filter((w) => typeof w.name === 'string' && typeof w.pid === 'number') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  writeWorkers(workers: WorkerRecord[]): void {
+    mkdirSync(this.dir, { recursive: true });
+    const body: StateFile = { version: 1, cluster: this.cluster, workers };
+    const tmp = `${this.statePath}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(body, null, 1));
+    renameSync(tmp, this.statePath);
+  }
+
+  /** For tests: makes the lock look held by a process that died. */
+  forgeDeadOwner(pid: number): void {
+    const holder = this.readLock();
+    if (holder) writeFileSync(this.lockPath, JSON.stringify({ ...holder, pid, startTime: undefined }));
+    this.owner = undefined;
+  }
+}
