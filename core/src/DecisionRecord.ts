@@ -3,7 +3,7 @@ import type { Recommendation } from './decide/Recommendation.js';
 
 /** What happened when a tick's recommendation was acted on. */
 export interface DecisionOutcome {
-  status: 'none' | 'scaled-up' | 'scaled-down' | 'partial' | 'failed' | 'skipped';
+  status: 'none' | 'scaled-up' | 'scaled-down' | 'partial' | 'failed' | 'skipped' | 'shutdown';
   /** Workers asked of the backend (up). */
   started?: string[];
   /** Workers retired and stopped (down). */
@@ -12,6 +12,13 @@ export interface DecisionOutcome {
   kept?: Array<{ name: string; reason: string }>;
   error?: { code?: string; message: string };
   reason?: string;
+  /**
+   * Shutdown only: results that were lost because their only holder was stopped after
+   * `shutdown.timeout` (`keys` lists at most 20 of them).
+   */
+  lost?: { count: number; keys: string[] };
+  /** Shutdown only: workers left running for the next ebbtide (`shutdown.workers: keep`). */
+  left?: string[];
 }
 
 /** The counts a decision was taken on. */
@@ -45,4 +52,6 @@ export interface DecisionRecord {
   /** Heuristic reasons, plus `bounds` (minimum, maximum and which one capped the target). */
   explanation: Explanation;
   outcome?: DecisionOutcome;
+  /** Set while the scheduler cannot be read: since when (clock seconds). Nothing is scaled then. */
+  blind?: { since: number };
 }

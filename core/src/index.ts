@@ -8,7 +8,7 @@ export { recommend, type RecommendInput, type RecommendOutput } from './decide/r
 export { decideTick, type DecideTickInput } from './decide/decideTick.js';
 export { SchedulerStateStore, type SchedulerStateStoreOptions, type StoreCounts } from './state/SchedulerStateStore.js';
 export { keySplit } from './state/keySplit.js';
-export { Cluster, type ClusterOptions, type ScaleResult } from './cluster/Cluster.js';
+export { Cluster, type AdoptionResult, type CapacityLimit, type ClusterOptions, type ScaleResult } from './cluster/Cluster.js';
 export { Adaptive, type AdaptiveDeps, type AdaptiveOptions, type AdaptiveState } from './loop/Adaptive.js';
 export { EbbtideError, ERROR_CODES, type ErrorCode, type EbbtideErrorDetails, describeError, exitCodeFor, isEbbtideError, pluginError } from './errors.js';
 export * from './tokens.js';
@@ -60,6 +60,6 @@ export { Kernel, type KernelOptions } from './plugins/Kernel.js';
 export { heuristicContext } from './config/heuristicContext.js';
 export { backoffMs } from './util/backoff.js';
 export { validateSnapshot } from './state/validateSnapshot.js';
-export { Autoscaler, type AutoscalerParts, type ShutdownOptions } from './runtime/Autoscaler.js';
+export { Autoscaler, type AutoscalerParts, type ShutdownOptions, type ShutdownSummary } from './runtime/Autoscaler.js';
 export { RECORDING_VERSION, type RecordingHeader, type RecordingLine, record } from './runtime/Recorder.js';
 export { retireEach, type RetireEachHooks } from './util/retireEach.js';

@@ -193,6 +193,76 @@ describe('Adaptive loop (virtual time)', () => {
     adaptive.stop('test');
   });
 
+  it('holds a scale-up too while blind, and every record says since when', async () => {
+    const rx = newTestScheduler();
+    const { adaptive, heuristic, scheduler, backend, records } = setupLoop(rx);
+    adaptive.start();
+    await advance(rx, 1000);
+    scheduler.emit({ type: 'connection', connected: false, reason: 'test' });
+    heuristic.value = 4;
+    await advance(rx, 2000, 1000);
+    expect(records.slice(1).map((r) => r.recommendation.status)).to.deep.equal(['same', 'same']);
+    expect(records.slice(1).map((r) => r.blind)).to.deep.equal([{ since: 2 }, { since: 2 }]);
+    expect(records[0]!.blind).to.equal(undefined);
+    expect(String(records[1]!.explanation.blind)).to.contain('holding the scale-up');
+    expect(backend.starts).to.deep.equal([]);
+    scheduler.emit({ type: 'connection', connected: true });
+    await advance(rx, 1000);
+    expect(records[3]!.recommendation).to.deep.equal({ status: 'up', n: 4 });
+    expect(records[3]!.blind).to.equal(undefined);
+    adaptive.stop('test');
+  });
+
+  it('after reconnecting to a restarted, empty scheduler, rebuilds the plan from what exists instead of relaunching it', async () => {
+    const rx = newTestScheduler();
+    const { adaptive, heuristic, scheduler, backend, records, arrive, cluster } = setupLoop(rx);
+    heuristic.value = 3;
+    adaptive.start();
+    await advance(rx, 1000);
+    arrive();
+    scheduler.emit({ type: 'connection', connected: false, reason: 'scheduler restarted' });
+    // w-1 and w-2 died with the old scheduler; w-0 is still alive in the backend.
+    backend.set([
+      { name: 'w-1', phase: 'exited', failed: true, exitCode: 1 },
+      { name: 'w-2', phase: 'exited', failed: true, exitCode: 1 },
+    ]);
+    heuristic.value = 0;
+    await advance(rx, 1000);
+    expect(backend.starts, 'nothing is relaunched while blind').to.have.length(1);
+    scheduler.emit({ type: 'snapshot', snapshot: { time: 0, workers: [], prefixes: {} } });
+    scheduler.emit({ type: 'connection', connected: true });
+    await advance(rx, 1000);
+    expect(cluster.plan).to.deep.equal(['w-0']);
+    expect(backend.starts, 'the old plan is not started on the new scheduler').to.have.length(1);
+    expect(records.at(-1)!.inputs!.plan).to.equal(1);
+    adaptive.stop('test');
+  });
+
+  it('caps the target at what exists while the backend is capacity-limited, and says why', async () => {
+    const rx = newTestScheduler();
+    const { adaptive, heuristic, backend, records } = setupLoop(rx);
+    const { EbbtideError } = await import('../src/errors.js');
+    backend.startImpl = async () => {
+      throw new EbbtideError('BACKEND_CAPACITY', 'exceeded quota');
+    };
+    heuristic.value = 3;
+    adaptive.start();
+    await advance(rx, 1000);
+    expect(records[0]!.outcome!.status).to.equal('failed');
+    await advance(rx, 1000);
+    const held = records[1]!;
+    expect(held.recommendation).to.deep.equal({ status: 'same' });
+    expect(held.safeTarget).to.equal(0);
+    expect((held.explanation.bounds as { cappedBy?: string }).cappedBy).to.equal('capacity');
+    expect(held.explanation.capacity).to.include({ reason: 'exceeded quota', failures: 1 });
+    expect(backend.starts).to.have.length(1);
+    // After the 5 s hold, it asks again.
+    backend.startImpl = undefined;
+    await advance(rx, 4000, 1000);
+    expect(records.at(-1)!.recommendation).to.deep.equal({ status: 'up', n: 3 });
+    adaptive.stop('test');
+  });
+
   it('stop() is idempotent and logs its reason once', async () => {
     const rx = newTestScheduler();
     const { adaptive, records, logger } = setupLoop(rx);

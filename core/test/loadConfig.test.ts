@@ -280,6 +280,8 @@ describe('loadConfig', () => {
         'cluster.lostWorkerTimeout',
         'cluster.nthreads',
         'cluster.memoryLimit',
+        'shutdown.workers',
+        'shutdown.timeout',
         'plugins',
         'log.level',
         'log.format',

@@ -1,6 +1,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { BackendWorkerStatus, ResourceBackend, WorkerSpec } from '../contracts/ResourceBackend.js';
-import { describeError } from '../errors.js';
+import { describeError, isEbbtideError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging/Logger.js';
 import { backoffMs } from '../util/backoff.js';
 
@@ -9,6 +9,8 @@ export interface ClusterOptions {
   name: string;
   /** The scheduler address workers connect to (read when a worker is started). */
   schedulerAddress: () => string;
+  /** Environment every worker needs (the scheduler adapter's `workerEnv`), read when one is started. */
+  workerEnv?: () => Record<string, string> | undefined;
   nthreads: number;
   memoryLimit: number;
   /** Seconds a requested worker may take to connect before it is given up. */
@@ -20,6 +22,25 @@ export interface ClusterOptions {
 export interface ScaleResult {
   started: string[];
   stopped: string[];
+}
+
+/** What `adopt` found: workers of this cluster that existed before this process started. */
+export interface AdoptionResult {
+  /** Every adopted name, in name order. */
+  adopted: string[];
+  /** Of those, the ones the backend reported (it can stop them). */
+  fromBackend: string[];
+  /** Of those, the ones connected to the scheduler. */
+  fromScheduler: string[];
+}
+
+/** Why starts are held back: the backend ran out of capacity (quota, queue, offers). */
+export interface CapacityLimit {
+  /** Seconds on the injected clock until starts are tried again. */
+  until: number;
+  reason: string;
+  /** Consecutive capacity failures (the backoff doubles with each). */
+  failures: number;
 }
 
 interface WorkerTrack {
@@ -46,9 +67,13 @@ export class Cluster {
   private observedSet = new Set<string>();
   private readonly track = new Map<string, WorkerTrack>();
   private readonly alive = new Set<string>();
+  /** Names the backend reported exited that may still linger in the scheduler's view. */
+  private readonly exitedSeen = new Set<string>();
   private counter = 0;
   private failures = 0;
   private notBefore = 0;
+  private capacity?: CapacityLimit;
+  private capacityFailures = 0;
   private readonly sub: Subscription;
 
   constructor(
@@ -94,6 +119,62 @@ export class Cluster {
     return this.rx.now() / 1000;
   }
 
+  private readonly ourName = new RegExp(`^${this.options.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d+$`);
+
+  /** True for names this cluster gives its workers (`{name}-{counter}`; `{name}-gpu-0` is another cluster's). */
+  isOurs(worker: string): boolean {
+    return this.ourName.test(worker);
+  }
+
+  /**
+   * Takes over the workers of this cluster that already exist, before the first decision: those
+   * the backend still has (its `adopt`, which also takes the backend's lock) and those connected
+   * to the scheduler under this cluster's names. They join plan and requested as they are, so
+   * no new worker gets their names and `maximum` counts them.
+   *
+   * @param connected names the scheduler shows connected now.
+   * @throws EbbtideError `CLUSTER_LOCKED` from the backend.
+   */
+  async adopt(connected: readonly string[]): Promise<AdoptionResult> {
+    const fromBackend = this.backend.adopt
+      ? (await this.backend.adopt({ cluster: this.options.name })).filter((s) => s.phase !== 'exited').map((s) => s.name)
+      : [];
+    const fromScheduler = connected.filter((n) => this.isOurs(n));
+    const adopted = [...new Set([...fromBackend, ...fromScheduler])].sort(byCounter);
+    for (const name of adopted) this.take(name, fromScheduler.includes(name));
+    if (adopted.length) {
+      this.logger.info(
+        { event: 'cluster.adopted', workers: adopted, fromBackend: fromBackend.length, fromScheduler: fromScheduler.length },
+        `adopted ${adopted.length} existing worker(s)`,
+      );
+    }
+    return { adopted, fromBackend, fromScheduler };
+  }
+
+  /** Puts an existing worker into plan and requested (nothing is started for it). */
+  private take(name: string, arrived: boolean): void {
+    if (!this.planList.includes(name)) this.planList.push(name);
+    this.requestedSet.add(name);
+    this.alive.add(name);
+    this.track.set(name, { requestedAt: this.now(), arrived });
+    if (!arrived) this.watch.add(name);
+    this.changed();
+  }
+
+  /**
+   * After the scheduler connection comes back: the plan is rebuilt from what exists — workers
+   * the backend still has or the scheduler shows — instead of relaunching a plan made before
+   * the outage (on a restarted, empty scheduler that plan means nothing).
+   */
+  rebuild(): string[] {
+    const dropped = this.planList.filter((n) => !this.requestedSet.has(n) && !this.observedSet.has(n));
+    if (dropped.length) {
+      this.removeFromPlan(dropped);
+      this.logger.info({ event: 'cluster.rebuilt', dropped, plan: this.planList.length }, 'plan rebuilt from what the backend and the scheduler report');
+    }
+    return dropped;
+  }
+
   /** Records which workers the scheduler has now; handles arrivals, lost workers and start timeouts. */
   observe(names: readonly string[]): void {
     if (!sameList(names, this.observedList)) {
@@ -102,6 +183,16 @@ export class Cluster {
       this.observedList = Object.freeze([...names]);
       // A requested worker that left the scheduler must now be watched.
       for (const name of before) if (!this.observedSet.has(name) && this.requestedSet.has(name)) this.watch.add(name);
+      // A worker of this cluster that connects without being asked for (left by an earlier
+      // ebbtide, or started while the backend's view was lost) is adopted, never duplicated.
+      for (const name of before) if (!this.observedSet.has(name)) this.exitedSeen.delete(name);
+      for (const name of names) {
+        // Not one the backend just reported exited: the scheduler may not have noticed yet.
+        if (!before.has(name) && this.isOurs(name) && !this.requestedSet.has(name) && !this.exitedSeen.has(name)) {
+          this.logger.warn({ event: 'worker.adopted', worker: name }, 'a worker of this cluster connected without being requested; adopting it');
+          this.take(name, true);
+        }
+      }
     }
     if (this.watch.size === 0) return;
     const now = this.now();
@@ -112,7 +203,12 @@ export class Cluster {
         continue;
       }
       if (this.observedSet.has(name)) {
-        if (!t.arrived) this.failures = 0;
+        if (!t.arrived) {
+          // An arrival shows the backend works: forget the failures and end their backoff
+          // (a capacity hold stands: one worker fitting says nothing about the next).
+          this.failures = 0;
+          this.notBefore = this.capacity ? this.capacity.until : 0;
+        }
         t.arrived = true;
         delete t.lostSince;
         this.watch.delete(name);
@@ -145,14 +241,39 @@ export class Cluster {
     this.notBefore = this.now() + backoffMs(this.failures) / 1000;
   }
 
+  /**
+   * The backend has no room (quota, full queue, no offer, unschedulable past its deadline): the
+   * failed names leave the plan, so the plan is what exists, and no start is tried until the
+   * backoff ends.
+   */
+  private noteCapacity(names: readonly string[], reason: string): void {
+    this.capacityFailures++;
+    this.capacity = { until: this.now() + backoffMs(this.capacityFailures, 5000, 300_000) / 1000, reason, failures: this.capacityFailures };
+    this.notBefore = Math.max(this.notBefore, this.capacity.until);
+    this.removeFromPlan(names);
+    this.logger.warn(
+      { event: 'backend.capacity-limited', workers: names, reason, retryIn: this.capacity.until - this.now() },
+      'backend is out of capacity; holding starts',
+    );
+  }
+
+  /** Set while starts are held back because the backend ran out of capacity. */
+  get capacityLimit(): CapacityLimit | undefined {
+    if (this.capacity && this.now() >= this.capacity.until) this.capacity = undefined;
+    return this.capacity;
+  }
+
   private onBackendStatus(list: BackendWorkerStatus[]): void {
     for (const s of list) {
       if (s.phase === 'exited') {
         this.alive.delete(s.name);
+        this.exitedSeen.add(s.name);
         if (this.requestedSet.has(s.name)) {
           const arrived = this.track.get(s.name)?.arrived ?? false;
           this.forget(s.name);
-          if (s.failed || !arrived) {
+          if (s.failed && s.capacity) {
+            this.noteCapacity([s.name], s.reason ?? 'no capacity');
+          } else if (s.failed || !arrived) {
             this.noteFailure();
             this.logger.error(
               { event: 'worker.failed', worker: s.name, exitCode: s.exitCode, reason: s.reason, retryIn: Math.max(0, this.notBefore - this.now()) },
@@ -239,9 +360,17 @@ export class Cluster {
     if (toStop.length) await this.backend.stop(toStop);
     if (toStart.length) {
       const scheduler = this.options.schedulerAddress();
-      const specs: WorkerSpec[] = toStart.map((name) => ({ name, scheduler, nthreads: this.options.nthreads, memoryLimit: this.options.memoryLimit }));
+      const env = this.options.workerEnv?.();
+      const specs: WorkerSpec[] = toStart.map((name) => ({
+        name,
+        scheduler,
+        nthreads: this.options.nthreads,
+        memoryLimit: this.options.memoryLimit,
+        ...(env && Object.keys(env).length ? { env: { ...env } } : {}),
+      }));
       const at = this.now();
       for (const n of toStart) {
+        this.exitedSeen.delete(n);
         this.requestedSet.add(n);
         this.alive.add(n);
         const arrived = this.observedSet.has(n);
@@ -251,12 +380,14 @@ export class Cluster {
       this.changed();
       try {
         await this.backend.start(specs);
+        if (this.capacity === undefined) this.capacityFailures = 0;
       } catch (e) {
         for (const n of toStart) {
           this.forget(n);
           this.alive.delete(n);
         }
-        this.noteFailure();
+        if (isEbbtideError(e) && e.code === 'BACKEND_CAPACITY') this.noteCapacity(toStart, describeError(e));
+        else this.noteFailure();
         throw e;
       }
     }
@@ -271,8 +402,12 @@ export class Cluster {
     }
   }
 
-  /** Stops every requested worker and detaches from the backend. */
-  async close(): Promise<void> {
+  /** Stops every requested worker (or, with `keep`, leaves them) and detaches from the backend. */
+  async close(options: { keep?: boolean } = {}): Promise<void> {
+    if (options.keep) {
+      this.sub.unsubscribe();
+      return;
+    }
     this.planList.length = 0;
     this.changed();
     try {
@@ -281,6 +416,14 @@ export class Cluster {
       this.sub.unsubscribe();
     }
   }
+}
+
+/** Orders `c-2` before `c-10`: by the trailing counter, then by name. */
+function byCounter(a: string, b: string): number {
+  const na = Number(/(\d+)$/.exec(a)?.[1] ?? NaN);
+  const nb = Number(/(\d+)$/.exec(b)?.[1] ?? NaN);
+  if (Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

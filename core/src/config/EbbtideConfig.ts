@@ -27,6 +27,7 @@ export interface EbbtideConfig {
     nthreads: number;
     memoryLimit: number;
   };
+  shutdown: { workers: 'stop' | 'keep'; timeout: number };
   plugins: string[];
   log: { level: LogLevel; format: 'pretty' | 'json' };
   /** Sections contributed by plugins. */

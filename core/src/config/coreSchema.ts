@@ -78,8 +78,8 @@ export const coreSchema = {
   },
   cluster: {
     name: {
-      doc: 'Prefix of worker names: workers are named {name}-{counter}.',
-      format: 'name',
+      doc: 'The cluster\'s identity, which outlives any one ebbtide process: workers are named {name}-{counter}, and a restarted ebbtide adopts the workers of its cluster (from the backend and from the scheduler) before deciding anything. Two live ebbtides of one cluster on one scheduler or backend are refused (CLUSTER_LOCKED).',
+      format: 'cluster-name',
       default: 'ebbtide',
     },
     workerStartTimeout: {
@@ -101,6 +101,18 @@ export const coreSchema = {
       doc: 'Memory limit per worker the backend starts (bytes or "4GiB"). 0 = none, which also disables Dask\'s memory rule and keeps every idle worker while any result is stored (spec §3.7), so a real limit is the default.',
       format: 'bytes',
       default: '4GiB',
+    },
+  },
+  shutdown: {
+    workers: {
+      doc: 'What a shutdown (SIGINT/SIGTERM) does with the workers: stop (retire each through the scheduler, then stop it) or keep (leave every worker running for the next ebbtide of this cluster to adopt, and exit at once). keep needs a scheduler that outlives ebbtide (not the embedded one).',
+      format: 'shutdown-workers',
+      default: 'stop',
+    },
+    timeout: {
+      doc: 'With shutdown.workers: stop, how long to wait for results that cannot be moved off a worker to be released (or moved) before stopping it anyway; what is then lost is logged at WARN and makes the exit code 3.',
+      format: 'duration',
+      default: '30s',
     },
   },
   plugins: {

@@ -145,6 +145,18 @@ export const FORMATS: readonly FormatDef[] = [
     resolve: (v) => v,
   },
   {
+    name: 'cluster-name',
+    expected: 'lowercase letters, digits and dashes, starting with a letter, at most 40 characters (it prefixes worker, pod and service names)',
+    check: (v) => typeof v === 'string' && /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/.test(v),
+    resolve: (v) => v,
+  },
+  {
+    name: 'shutdown-workers',
+    expected: 'stop or keep',
+    check: (v) => v === 'stop' || v === 'keep',
+    resolve: (v) => v,
+  },
+  {
     name: 'log-format',
     expected: 'pretty or json',
     check: (v) => v === 'pretty' || v === 'json',

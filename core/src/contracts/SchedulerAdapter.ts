@@ -13,6 +13,11 @@ export interface RetireOutcome {
   /** Bytes copied to other workers before closing. */
   movedBytes?: number;
   reason?: string;
+  /**
+   * `kept` only, when the scheduler can tell: the results only this worker holds (what stopping
+   * it would lose) — their number, and at most 20 of their keys.
+   */
+  held?: { count: number; keys: string[] };
 }
 
 export interface RetireResult {

@@ -51,6 +51,8 @@ export class Adaptive {
   readonly decisions$: Observable<DecisionRecord> = this.decisionsSubject.asObservable();
   private closeCounts: Record<string, number> = {};
   private tickCount = 0;
+  /** Clock seconds at which the scheduler connection was first seen lost; unset while connected. */
+  private blindSince?: number;
   private sub?: Subscription;
   private stateValue: AdaptiveState = 'inactive';
   private readonly logger: Logger;
@@ -102,8 +104,18 @@ export class Adaptive {
     return defer(() => {
       const tick = ++this.tickCount;
       const time = this.deps.rx.now() / 1000;
-      const { cluster } = this.deps;
-      const reconcile = cluster.plan.length !== cluster.requested.length ? from(this.guard(() => cluster.reconcile())) : of(undefined);
+      const { cluster, store } = this.deps;
+      if (store.connected && this.blindSince !== undefined) {
+        // Back from blindness: rebuild from what exists now, before any reconcile could relaunch
+        // a plan made before the outage.
+        cluster.observe(store.snapshot(time).workers.map((w) => w.name));
+        cluster.rebuild();
+        this.closeCounts = {};
+        this.logger.info({ event: 'scheduler.reconnected', blindSeconds: time - this.blindSince }, 'scheduler connection back; plan rebuilt');
+        this.blindSince = undefined;
+      }
+      const reconcile =
+        store.connected && cluster.plan.length !== cluster.requested.length ? from(this.guard(() => cluster.reconcile())) : of(undefined);
       return reconcile.pipe(
         exhaustMap(() => {
           let record: DecisionRecord;
@@ -137,7 +149,8 @@ export class Adaptive {
   private decide(tick: number, time: number): DecisionRecord {
     const { store, cluster } = this.deps;
     const snapshot = store.snapshot(time);
-    cluster.observe(snapshot.workers.map((w) => w.name));
+    // A stale view (blind) says nothing about arrivals or losses.
+    if (store.connected) cluster.observe(snapshot.workers.map((w) => w.name));
     const counts = store.counts();
     const record = decideTick({
       snapshot,
@@ -164,12 +177,31 @@ export class Adaptive {
       tasksUnrunnable: counts.unrunnable,
       tasksProcessing: counts.processing,
     };
-    if (!store.connected && record.recommendation.status === 'down') {
-      // Blind: the scheduler state is stale, so an idle-looking worker may be busy.
+    if (!store.connected) {
+      // Blind: the scheduler state is stale — an idle-looking worker may be busy, and work seen
+      // queued may be gone. Hold: neither grow nor shrink until it is back.
+      this.blindSince ??= time;
       this.closeCounts = {};
       record.closeCounts = {};
-      record.recommendation = { status: 'same' };
-      record.explanation = { ...record.explanation, blind: 'scheduler connection lost: no scale-down until it is back' };
+      record.blind = { since: this.blindSince };
+      if (record.recommendation.status !== 'same') {
+        record.explanation = { ...record.explanation, blind: `scheduler connection lost since ${this.blindSince}: holding ${record.recommendation.status === 'up' ? 'the scale-up' : 'the scale-down'} until it is back` };
+        record.recommendation = { status: 'same' };
+      }
+      return record;
+    }
+    const capacity = cluster.capacityLimit;
+    if (capacity) {
+      const exists = cluster.plan.length;
+      if (record.safeTarget > exists) {
+        record.safeTarget = exists;
+        record.explanation = {
+          ...record.explanation,
+          bounds: { ...(record.explanation.bounds as object), cappedBy: 'capacity' },
+          capacity: { until: capacity.until, reason: capacity.reason, failures: capacity.failures },
+        };
+      }
+      if (record.recommendation.status === 'up') record.recommendation = { status: 'same' };
     }
     return record;
   }

@@ -24,7 +24,7 @@ export function guardPlugin<T extends object>(impl: T, plugin: string): T {
       function wrap(e: unknown) {
         if (isEbbtideError(e) && e.code === 'PLUGIN_ERROR') return e;
         // Expected, user-facing errors of adapters (unreachable scheduler, backend API) keep their code.
-        if (isEbbtideError(e) && (e.code.startsWith('SCHEDULER_') || e.code.startsWith('BACKEND_') || e.code.startsWith('CONFIG_'))) return e;
+        if (isEbbtideError(e) && (e.code.startsWith('SCHEDULER_') || e.code.startsWith('BACKEND_') || e.code.startsWith('CONFIG_') || e.code === 'CLUSTER_LOCKED')) return e;
         return pluginError(plugin, method, e);
       }
     },

@@ -1,9 +1,9 @@
-import { type Observable, type Subscription, firstValueFrom, timer } from 'rxjs';
+import { type Observable, Subject, type Subscription, firstValueFrom, timer } from 'rxjs';
 import { Adaptive } from '../loop/Adaptive.js';
-import { Cluster } from '../cluster/Cluster.js';
+import { type AdoptionResult, Cluster } from '../cluster/Cluster.js';
 import { heuristicContext } from '../config/heuristicContext.js';
 import type { ResourceBackend } from '../contracts/ResourceBackend.js';
-import type { SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
+import type { RetireOutcome, SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
 import type { DecisionRecord } from '../DecisionRecord.js';
 import { describeError } from '../errors.js';
 import type { Kernel } from '../plugins/Kernel.js';
@@ -15,15 +15,37 @@ export interface AutoscalerParts {
 }
 
 export interface ShutdownOptions {
-  /** Retire the workers ebbtide started before stopping them (external schedulers). */
+  /**
+   * Retire workers through the scheduler before stopping them (schedulers that outlive the
+   * process); off for an embedded scheduler, whose results die with it anyway.
+   */
   retire?: boolean;
-  /** Seconds to wait for retirement before stopping anyway. */
-  retireTimeout?: number;
+  /** `stop` (default: `shutdown.workers`) or `keep` every worker running for the next ebbtide. */
+  workers?: 'stop' | 'keep';
+  /** Seconds to wait for unmovable results to be released (default: `shutdown.timeout`). */
+  timeout?: number;
 }
+
+/** What a shutdown did. */
+export interface ShutdownSummary {
+  /** Workers stopped. */
+  stopped: string[];
+  /** Workers left running (`keep`). */
+  left: string[];
+  /** Results lost because their only holder was stopped after the timeout. */
+  lost: { count: number; keys: string[] };
+}
+
+/** Seconds between retries of a worker kept by retirement while shutting down. */
+const SHUTDOWN_RETRY_SECONDS = 1;
 
 /**
  * The whole running system for one kernel: the selected scheduler adapter feeding a state store,
  * a cluster over the selected backend, and the adaptive loop between them.
+ *
+ * Start-up order makes a restart invisible to the cluster: connect to the scheduler, claim the
+ * cluster there, adopt what the backend and the scheduler already have, and only then let the
+ * loop decide. A second live ebbtide of the same cluster is refused (`CLUSTER_LOCKED`).
  *
  * @example
  * ```ts
@@ -37,7 +59,10 @@ export class Autoscaler {
   readonly cluster: Cluster;
   readonly adaptive: Adaptive;
   private readonly sub: Subscription;
-  private shuttingDown?: Promise<void>;
+  private readonly records = new Subject<DecisionRecord>();
+  private shuttingDown?: Promise<ShutdownSummary>;
+  /** What start-up adopted. */
+  adoption: AdoptionResult = { adopted: [], fromBackend: [], fromScheduler: [] };
 
   private constructor(
     readonly kernel: Kernel,
@@ -52,6 +77,7 @@ export class Autoscaler {
       {
         name: config.cluster.name,
         schedulerAddress: () => scheduler.address ?? config.scheduler.address,
+        workerEnv: () => scheduler.workerEnv,
         nthreads: config.cluster.nthreads,
         memoryLimit: config.cluster.memoryLimit,
         workerStartTimeout: config.cluster.workerStartTimeout,
@@ -79,26 +105,38 @@ export class Autoscaler {
         context: heuristicContext(config),
       },
     );
+    this.sub.add(this.adaptive.decisions$.subscribe((r) => this.records.next(r)));
   }
 
+  /** Every tick's record, then one `shutdown` record; completes after shutdown. */
   get decisions$(): Observable<DecisionRecord> {
-    return this.adaptive.decisions$;
+    return this.records.asObservable();
   }
 
   /**
    * Resolves the scheduler adapter and backend selected by the config (or takes the given
-   * ones), starts the scheduler connection and the adaptive loop.
+   * ones), connects, claims and adopts the cluster, then starts the adaptive loop.
+   *
+   * @throws EbbtideError `CLUSTER_LOCKED` when another live ebbtide drives the cluster, or the
+   *   scheduler's connection errors; nothing is left running then.
    */
   static async start(kernel: Kernel, parts: Partial<AutoscalerParts> = {}): Promise<Autoscaler> {
     kernel.checkSelections(['scheduler', 'backend']);
     const scheduler = parts.scheduler ?? kernel.resolve('scheduler');
     const backend = parts.backend ?? kernel.resolve('backend');
     const auto = new Autoscaler(kernel, scheduler, backend);
+    const name = kernel.config.cluster.name;
     try {
       await scheduler.start();
+      await scheduler.claim?.(name);
+      const connected = auto.store.snapshot(kernel.rxScheduler.now() / 1000).workers.map((w) => w.name);
+      auto.adoption = await auto.cluster.adopt(connected);
     } catch (e) {
       auto.sub.unsubscribe();
-      await backend.close().catch(() => undefined);
+      // Leave whatever exists untouched: it belongs to the cluster, not to this failed start.
+      await auto.cluster.close({ keep: true }).catch(() => undefined);
+      await backend.close({ keep: true }).catch(() => undefined);
+      await scheduler.close().catch(() => undefined);
       throw e;
     }
     auto.adaptive.start();
@@ -106,35 +144,108 @@ export class Autoscaler {
   }
 
   /**
-   * Stops the loop, then every worker ebbtide started (retiring them first when asked), then the
-   * backend and the scheduler connection. Safe to call more than once.
+   * Stops the loop, then either leaves every worker running (`keep`) or retires and stops them
+   * (`stop`), then closes the backend and the scheduler connection. Safe to call more than once.
    */
-  shutdown(reason: string, options: ShutdownOptions = {}): Promise<void> {
+  shutdown(reason: string, options: ShutdownOptions = {}): Promise<ShutdownSummary> {
     this.shuttingDown ??= this.doShutdown(reason, options);
     return this.shuttingDown;
   }
 
-  private async doShutdown(reason: string, options: ShutdownOptions): Promise<void> {
+  private now(): number {
+    return this.kernel.rxScheduler.now() / 1000;
+  }
+
+  private async doShutdown(reason: string, options: ShutdownOptions): Promise<ShutdownSummary> {
     const log = this.kernel.logger;
+    const mode = options.workers ?? this.kernel.config.shutdown.workers;
     this.adaptive.stop(reason);
-    const ours = this.cluster.observed.filter((n) => this.cluster.requested.includes(n));
-    if (options.retire && ours.length) {
-      const timeout = firstValueFrom(timer((options.retireTimeout ?? 10) * 1000, this.kernel.rxScheduler)).then(() => undefined);
-      await Promise.race([this.scheduler.retire(ours).catch((e) => log.warn({ event: 'shutdown.retire-failed', error: describeError(e) }, 'retire failed')), timeout]);
+    const ours = [...this.cluster.requested];
+    const summary: ShutdownSummary = { stopped: [], left: [], lost: { count: 0, keys: [] } };
+    if (mode === 'keep') {
+      summary.left = ours;
+      log.info({ event: 'shutdown.keep', workers: ours }, `leaving ${ours.length} worker(s) running for the next ebbtide of cluster ${this.kernel.config.cluster.name}`);
+      await this.step('cluster', () => this.cluster.close({ keep: true }));
+      await this.step('backend', () => this.backend.close({ keep: true }));
+    } else {
+      if (options.retire) await this.retireAll(ours, options.timeout ?? this.kernel.config.shutdown.timeout, summary);
+      summary.stopped = ours;
+      await this.step('cluster', () => this.cluster.close());
+      await this.step('backend', () => this.backend.close());
     }
-    const steps: Array<[string, () => Promise<void>]> = [
-      ['cluster', () => this.cluster.close()],
-      ['backend', () => this.backend.close()],
-      ['scheduler', () => this.scheduler.close()],
-    ];
-    for (const [what, step] of steps) {
-      try {
-        await step();
-      } catch (e) {
-        log.error({ event: 'shutdown.failed', what, error: describeError(e) }, 'shutdown step failed');
-      }
-    }
+    await this.step('scheduler', () => this.scheduler.close());
     this.sub.unsubscribe();
-    log.info({ event: 'shutdown.done', reason }, 'stopped');
+    this.records.next({
+      time: this.now(),
+      target: 0,
+      safeTarget: 0,
+      workersToClose: [],
+      recommendation: mode === 'keep' ? { status: 'same' } : { status: 'down', workers: summary.stopped },
+      closeCounts: {},
+      explanation: { rule: `shutdown (${reason}): shutdown.workers ${mode}` },
+      outcome: {
+        status: 'shutdown',
+        reason,
+        ...(mode === 'keep' ? { left: summary.left } : { stopped: summary.stopped }),
+        ...(summary.lost.count ? { lost: summary.lost } : {}),
+      },
+    });
+    this.records.complete();
+    log.info({ event: 'shutdown.done', reason, workers: mode, lost: summary.lost.count }, 'stopped');
+    return summary;
+  }
+
+  /**
+   * Retires every connected worker through the scheduler. A worker kept because its results
+   * cannot move is retried until `timeout` (the client may release them, or a worker may take
+   * them); then it is stopped anyway and what it held is reported lost.
+   */
+  private async retireAll(names: readonly string[], timeout: number, summary: ShutdownSummary): Promise<void> {
+    const log = this.kernel.logger;
+    const deadline = this.now() + timeout;
+    let pending = names.filter((n) => this.cluster.observed.includes(n));
+    let kept: RetireOutcome[] = [];
+    let warned = false;
+    while (pending.length) {
+      let outcomes: RetireOutcome[];
+      try {
+        outcomes = (await this.scheduler.retire(pending)).outcomes;
+      } catch (e) {
+        log.warn({ event: 'shutdown.retire-failed', error: describeError(e) }, 'retire failed; stopping the workers');
+        return;
+      }
+      kept = outcomes.filter((o) => o.status === 'kept');
+      const done = outcomes.filter((o) => o.status !== 'kept').map((o) => o.name);
+      // Retired workers go at once; only the ones still holding data wait.
+      if (done.length) await this.step('cluster', async () => void (await this.cluster.scaleDown(done)));
+      pending = kept.map((o) => o.name);
+      if (!pending.length || this.now() >= deadline) break;
+      if (!warned) {
+        warned = true;
+        const held = kept.reduce((n, o) => n + (o.held?.count ?? 0), 0);
+        log.warn(
+          { event: 'shutdown.waiting', workers: pending, results: held, timeout },
+          `waiting up to ${timeout}s for ${held || 'the'} result(s) held only by ${pending.join(', ')} to be released or moved`,
+        );
+      }
+      await firstValueFrom(timer(Math.min(SHUTDOWN_RETRY_SECONDS, Math.max(0, deadline - this.now())) * 1000, this.kernel.rxScheduler));
+    }
+    if (kept.length) {
+      const keys = kept.flatMap((o) => o.held?.keys ?? []).slice(0, 20);
+      const count = kept.reduce((n, o) => n + (o.held?.count ?? 0), 0);
+      summary.lost = { count, keys };
+      log.warn(
+        { event: 'shutdown.results-lost', workers: kept.map((o) => o.name), results: count, keys },
+        `stopping ${kept.length} worker(s) after ${timeout}s still holding ${count} result(s) nothing else holds: they are lost`,
+      );
+    }
+  }
+
+  private async step(what: string, f: () => Promise<void>): Promise<void> {
+    try {
+      await f();
+    } catch (e) {
+      this.kernel.logger.error({ event: 'shutdown.failed', what, error: describeError(e) }, 'shutdown step failed');
+    }
   }
 }
