@@ -148,7 +148,7 @@ describe('Cluster', () => {
         { name: 'c-0', phase: 'running' },
       ];
       const r = await cluster.adopt(['c-0', 'c-7', 'other-1', 'c-gpu-0']);
-      expect(backend.adopts).to.deep.equal([{ cluster: 'c' }]);
+      expect(backend.adopts).to.deep.equal([{ cluster: "c", scheduler: "tcp://127.0.0.1:1" }]);
       expect(r.adopted).to.deep.equal(['c-0', 'c-3', 'c-7']);
       expect(r.fromBackend).to.deep.equal(['c-3', 'c-0']);
       expect(r.fromScheduler).to.deep.equal(['c-0', 'c-7']);

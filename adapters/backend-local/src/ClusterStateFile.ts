@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EbbtideError } from '@ebbtide/core';
@@ -49,13 +49,55 @@ export class ClusterStateFile {
   private readonly statePath: string;
   private owner?: LockOwner;
 
+  /**
+   * @param folder the cluster's folder name under `stateDir` (default: `dirName(cluster, scheduler)`).
+   */
   constructor(
-    stateDir: string,
+    readonly stateDir: string,
     readonly cluster: string,
+    readonly scheduler?: string,
+    folder = ClusterStateFile.dirName(cluster, scheduler),
   ) {
-    this.dir = join(stateDir, cluster);
+    this.dir = join(stateDir, folder);
     this.lockPath = join(this.dir, 'lock');
     this.statePath = join(this.dir, 'state.json');
+  }
+
+  /** `cluster`, or `cluster@scheduler` with the address made safe for a file name. */
+  static dirName(cluster: string, scheduler?: string): string {
+    return scheduler ? `${cluster}@${scheduler.replace(/[^A-Za-z0-9.-]+/g, '_')}` : cluster;
+  }
+
+  /**
+   * Removes this cluster's folder once nothing is left in it to adopt (no live worker, lock
+   * released), so short-lived clusters (an embedded scheduler on a random port) leave nothing.
+   */
+  removeIfEmpty(): void {
+    if (this.owner) return;
+    if (this.readWorkers().some((w) => isSameProcessAlive(w.pid, w.startTime))) return;
+    if (this.readLock()) return;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Removes the folders of this cluster name on other schedulers that an ebbtide killed before it
+   * could clean up left behind: no live lock holder and no live worker.
+   */
+  sweepSiblings(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.stateDir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.startsWith(`${this.cluster}@`) || join(this.stateDir, name) === this.dir) continue;
+      const other = new ClusterStateFile(this.stateDir, this.cluster, undefined, name);
+      const holder = other.readLock();
+      if (holder && (holder.host !== hostname() || isSameProcessAlive(holder.pid, holder.startTime))) continue;
+      if (other.readWorkers().some((w) => isSameProcessAlive(w.pid, w.startTime))) continue;
+      rmSync(other.dir, { recursive: true, force: true });
+    }
   }
 
   /** Log file for a worker. */

@@ -129,17 +129,18 @@ export class LocalBackend implements ResourceBackend {
     return (this.scratch ??= mkdtempSync(join(tmpdir(), 'ebbtide-local-')));
   }
 
-  private clusterState(cluster: string): ClusterStateFile {
-    if (this.state && this.state.cluster !== cluster) {
+  private clusterState(cluster: string, scheduler?: string): ClusterStateFile {
+    if (this.state && (this.state.cluster !== cluster || this.state.scheduler !== scheduler)) {
       throw new EbbtideError('BACKEND_START_FAILED', `local backend already serves cluster "${this.state.cluster}", not "${cluster}"`);
     }
-    this.state ??= new ClusterStateFile(this.options.stateDir, cluster);
+    this.state ??= new ClusterStateFile(this.options.stateDir, cluster, scheduler);
     return this.state;
   }
 
   async adopt(options: AdoptOptions): Promise<BackendWorkerStatus[]> {
-    const state = this.clusterState(options.cluster);
+    const state = this.clusterState(options.cluster, options.scheduler);
     state.lock();
+    state.sweepSiblings();
     const found: Proc[] = [];
     for (const rec of state.readWorkers()) {
       if (this.procs.has(rec.name) || !isSameProcessAlive(rec.pid, rec.startTime)) continue;
@@ -316,6 +317,7 @@ export class LocalBackend implements ResourceBackend {
       this.poll?.unsubscribe();
     }
     this.state?.unlock();
+    if (!options.keep) this.state?.removeIfEmpty();
     if (this.scratch && !options.keep) rmSync(this.scratch, { recursive: true, force: true });
     this.changes.complete();
   }

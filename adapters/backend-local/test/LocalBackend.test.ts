@@ -181,4 +181,33 @@ describe('LocalBackend', function () {
     await until(() => seen.some((s) => s.phase === 'exited'), 'adopted exit seen');
     expect(seen.find((s) => s.phase === 'exited')).to.include({ name: 'adopted-dies-0', failed: true });
   });
+
+  it('keys the cluster by scheduler: one name on two schedulers is two clusters; a closed one leaves no folder', async () => {
+    const opts = options('run');
+    const a = new LocalBackend(opts, new MemoryLogger(), asyncScheduler);
+    const b = new LocalBackend(opts, new MemoryLogger(), asyncScheduler);
+    started.push(a, b);
+    await a.adopt({ cluster: 'twin', scheduler: 'tcp://127.0.0.1:1111' });
+    await b.adopt({ cluster: 'twin', scheduler: 'tcp://127.0.0.1:2222' });
+    expect(a.stateFile!.dir).to.not.equal(b.stateFile!.dir);
+    await a.start([spec('twin-0')]);
+    await until(() => a.pids.length === 1, 'a started');
+    await a.close();
+    await b.close();
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(opts.stateDir)).to.deep.equal([]);
+  });
+
+  it('clears the folder a killed ebbtide left for the same cluster on another scheduler once nothing in it lives', async () => {
+    const opts = options('run');
+    const dead = new LocalBackend(opts, new MemoryLogger(), asyncScheduler);
+    await dead.adopt({ cluster: 'sweep', scheduler: 'tcp://127.0.0.1:1' });
+    dead.simulateCrash(Number(execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })));
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(opts.stateDir)).to.deep.equal(['sweep@tcp_127.0.0.1_1']);
+    const next = new LocalBackend(opts, new MemoryLogger(), asyncScheduler);
+    started.push(next);
+    await next.adopt({ cluster: 'sweep', scheduler: 'tcp://127.0.0.1:2' });
+    expect(readdirSync(opts.stateDir)).to.deep.equal(['sweep@tcp_127.0.0.1_2']);
+  });
 });

@@ -137,7 +137,7 @@ export class Cluster {
    */
   async adopt(connected: readonly string[]): Promise<AdoptionResult> {
     const fromBackend = this.backend.adopt
-      ? (await this.backend.adopt({ cluster: this.options.name })).filter((s) => s.phase !== 'exited').map((s) => s.name)
+      ? (await this.backend.adopt({ cluster: this.options.name, scheduler: this.options.schedulerAddress() })).filter((s) => s.phase !== 'exited').map((s) => s.name)
       : [];
     const fromScheduler = connected.filter((n) => this.isOurs(n));
     const adopted = [...new Set([...fromBackend, ...fromScheduler])].sort(byCounter);

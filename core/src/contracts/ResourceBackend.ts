@@ -38,6 +38,12 @@ export interface BackendWorkerStatus {
 /** Which cluster a backend adopts: workers of cluster `c` are named `c-…`. */
 export interface AdoptOptions {
   cluster: string;
+  /**
+   * The scheduler address the cluster's workers connect to. A backend whose resources are not
+   * namespaced by the scheduler (local processes) keys its state by cluster and scheduler, so
+   * two ebbtides of one name on different schedulers are different clusters.
+   */
+  scheduler?: string;
 }
 
 export interface CloseOptions {
