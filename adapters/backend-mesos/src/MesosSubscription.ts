@@ -38,6 +38,8 @@ export class MesosSubscription {
   private generation = 0;
   private failures = 0;
   private lastEvent = 0;
+  /** The master's heartbeat interval (15 s until a SUBSCRIBED says otherwise). */
+  private heartbeatMs = 15_000;
   private watchdog?: Subscription;
   private reconnect?: Subscription;
   private stopped = false;
@@ -117,6 +119,8 @@ export class MesosSubscription {
     }
     this.stream = open;
     this.lastEvent = this.rx.now();
+    // Watched from the start: a stream that never delivers SUBSCRIBED is as dead as a silent one.
+    this.armWatchdog();
     const parser = new RecordIOParser();
     const streamId = open.streamId;
     open.response.on('data', (chunk: Buffer) => {
@@ -155,15 +159,9 @@ export class MesosSubscription {
       this.streamId = streamId;
       this.failures = 0;
       this.lastError = undefined;
-      const hbMs = Math.max(0.05, e.subscribed.heartbeat_interval_seconds ?? 15) * 1000;
-      this.watchdog?.unsubscribe();
-      this.watchdog = interval(hbMs, this.rx).subscribe(() => {
-        const silent = this.rx.now() - this.lastEvent;
-        if (silent > MISSED_HEARTBEATS * hbMs) {
-          this.logger.warn({ event: 'mesos.heartbeats-missed', silentMs: silent, heartbeatMs: hbMs }, 'no event or heartbeat from the Mesos master; resubscribing');
-          this.drop(`no heartbeat for ${Math.round(silent)} ms`);
-        }
-      });
+      this.heartbeatMs = Math.max(0.05, e.subscribed.heartbeat_interval_seconds ?? 15) * 1000;
+      this.armWatchdog();
+      const hbMs = this.heartbeatMs;
       this.logger.info({ event: 'mesos.subscribed', frameworkId: this.frameworkId, master: this.http.leader, heartbeatSeconds: hbMs / 1000 }, 'subscribed to the Mesos master');
       this.handlers.subscribed(this.frameworkId);
       for (const w of this.waiters.splice(0)) w();
@@ -171,6 +169,18 @@ export class MesosSubscription {
     }
     if (e.type === 'HEARTBEAT') return;
     this.handlers.event(e);
+  }
+
+  private armWatchdog(): void {
+    const hbMs = this.heartbeatMs;
+    this.watchdog?.unsubscribe();
+    this.watchdog = interval(hbMs, this.rx).subscribe(() => {
+      const silent = this.rx.now() - this.lastEvent;
+      if (silent > MISSED_HEARTBEATS * hbMs) {
+        this.logger.warn({ event: 'mesos.heartbeats-missed', silentMs: silent, heartbeatMs: hbMs }, 'no event or heartbeat from the Mesos master; resubscribing');
+        this.drop(`no heartbeat for ${Math.round(silent)} ms`);
+      }
+    });
   }
 
   /** Closes the current stream and subscribes again after the backoff. */

@@ -220,6 +220,14 @@ export class MesosMaster extends EventEmitter {
     this.dropStreams();
   }
 
+  /**
+   * Every stream open now goes quiet — no events, no heartbeats — while its connection stays up
+   * (a half-open TCP connection); streams subscribed later are not affected.
+   */
+  stallStreams(): void {
+    for (const fw of this.frameworks.values()) if (fw.stream) fw.stream.stalled = true;
+  }
+
   /** Closes every subscription connection (a network cut); state is kept. */
   dropStreams(): void {
     for (const fw of this.frameworks.values()) if (fw.stream) fw.stream.res.destroy();
@@ -534,7 +542,7 @@ export class MesosMaster extends EventEmitter {
   // ---------------------------------------------------------------- events out
 
   private writeTo(stream: Stream, event: Record<string, unknown>): boolean {
-    if (this.faults.silent || stream.res.destroyed || stream.res.writableEnded) return false;
+    if (this.faults.silent || stream.stalled || stream.res.destroyed || stream.res.writableEnded) return false;
     stream.res.write(recordio(event));
     return true;
   }

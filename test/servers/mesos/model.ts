@@ -75,6 +75,8 @@ export interface Stream {
   heartbeat?: NodeJS.Timeout;
   /** Which replica (master process) serves it. */
   replica: number;
+  /** Set by `stallStreams()`: nothing more is written to it. */
+  stalled?: boolean;
 }
 
 /** Offers are refused by a framework for a while after DECLINE or a partly used ACCEPT. */
