@@ -12,8 +12,11 @@ version="$(sed -n 's/^\s*\(require \)\?k8s.io\/kubernetes \(v[0-9.]*\)\( .*\)\?$
 minor="$(cut -d. -f2 <<<"$version")"
 root="${EBBTIDE_CACHE:-$HOME/.cache/ebbtide}/kubernetes/$version"
 bin="$root/bin"
-# The stamp covers everything that decides the binaries' content.
-stamp="$(cat "$here/go/go.mod" "$here/go/go.sum" "$0" | sha256sum | cut -d' ' -f1)"
+ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+# The stamp covers what decides the binaries' content (bump the recipe number when changing how
+# they are built), not this file's comments.
+recipe=1
+stamp="$(cat "$here/go/go.mod" "$here/go/go.sum" <(echo "recipe=$recipe $ldflags") | sha256sum | cut -d' ' -f1)"
 programs=(etcd kube-apiserver kube-scheduler kube-controller-manager)
 
 built() {
@@ -33,11 +36,11 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$here/go"
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 go mod download
-ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
 echo "build.sh: building Kubernetes $version control plane into $bin" >&2
 go build -trimpath -ldflags "$ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-controller-manager
 go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
+chmod 755 "$tmp"
 echo "$stamp" > "$tmp/.stamp"
 rm -rf "$bin.old"; [ -d "$bin" ] && mv "$bin" "$bin.old"
 mv "$tmp" "$bin"; rm -rf "$bin.old"
