@@ -1,5 +1,6 @@
 import type { EbbtidePlugin } from '@ebbtide/core';
 import localBackendPlugin from '@ebbtide/backend-local';
+import mesosBackendPlugin from '@ebbtide/backend-mesos';
 import daskPlugin from '@ebbtide/plugin-dask';
 import daskSchedulerPlugin from '@ebbtide/scheduler-dask';
 import embeddedPlugin from '@ebbtide/scheduler-embedded';
@@ -7,5 +8,5 @@ import simulatorPlugin from '@ebbtide/simulator';
 
 /** Plugins the `ebbtide` command registers before any configured one. */
 export function builtinPlugins(): EbbtidePlugin[] {
-  return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin, simulatorPlugin] as EbbtidePlugin[];
+  return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin, mesosBackendPlugin, simulatorPlugin] as EbbtidePlugin[];
 }
