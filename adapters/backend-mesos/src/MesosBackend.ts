@@ -315,9 +315,11 @@ export class MesosBackend implements ResourceBackend {
           const status = (e as EbbtideError).data?.status;
           this.logger.warn({ event: 'mesos.call-failed', call: 'ACCEPT', error: describeError(e) }, 'launching worker tasks failed');
           if (typeof status === 'number') {
-            // The master refused the call: nothing was launched; the workers wait for the next offer.
+            // The master refused the call: nothing was launched; the workers wait for the next
+            // offer. The offer is still outstanding there: give it back so it can come again.
             for (const w of launch) this.requeue(w);
             this.publish();
+            void this.send('DECLINE', { decline: { offer_ids: [offer.id], filters: { refuse_seconds: 0 } } });
           } else {
             // No answer: the launch may have happened. Ask; unknown tasks come back as TASK_GONE/UNKNOWN.
             void this.send('RECONCILE', { reconcile: { tasks: launch.map((w) => ({ task_id: { value: w.name }, agent_id: { value: agentId } })) } });
