@@ -66,7 +66,7 @@ describe('Mesos test master: the v1 scheduler API as Mesos 1.11 answers it', fun
     expect(offer.resources.find((r: any) => r.name === 'cpus')).to.deep.equal({ name: 'cpus', type: 'SCALAR', scalar: { value: 8 }, role: '*', allocation_info: { role: 'analytics' } });
   });
 
-  it('asks for RecordIO by name (Accept: application/recordio) get Content-Type application/recordio and Message-Content-Type', async () => {
+  it('clients asking for RecordIO by name (Accept: application/recordio) get Content-Type application/recordio and Message-Content-Type', async () => {
     tm = await startTestMaster();
     const s = await subscribe(tm.master.url(), info, {}, { 'Content-Type': 'application/json', Accept: 'application/recordio', 'Message-Accept': 'application/json' });
     streams.push(s);
