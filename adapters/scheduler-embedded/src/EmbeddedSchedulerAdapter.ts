@@ -31,6 +31,8 @@ import type { EmbeddedSchedulerOptions } from './scheduler/EmbeddedSchedulerOpti
 export class EmbeddedSchedulerAdapter implements SchedulerAdapter {
   /** The scheduler itself, for in-process use (snapshots, debugging). */
   readonly scheduler: EmbeddedScheduler;
+  /** `{ EBBTIDE_TOKEN }` when `scheduler.embedded.token` is set: every worker must present it. */
+  readonly workerEnv?: Record<string, string>;
 
   constructor(
     @inject(PLUGIN_OPTIONS) options: Partial<EmbeddedSchedulerOptions>,
@@ -38,6 +40,7 @@ export class EmbeddedSchedulerAdapter implements SchedulerAdapter {
     @inject(RX_SCHEDULER) rxScheduler: SchedulerLike,
   ) {
     this.scheduler = new EmbeddedScheduler(options, { logger, rxScheduler });
+    if (options.token) this.workerEnv = { EBBTIDE_TOKEN: options.token };
   }
 
   /** See `EmbeddedScheduler.events$`: current state first, then live events. */

@@ -7,8 +7,10 @@ import type { EmbeddedSchedulerOptions } from './scheduler/EmbeddedSchedulerOpti
 export { EmbeddedSchedulerAdapter } from './EmbeddedSchedulerAdapter.js';
 export { EmbeddedScheduler, type EmbeddedSchedulerDeps } from './scheduler/EmbeddedScheduler.js';
 export { DEFAULT_EMBEDDED_OPTIONS, type EmbeddedSchedulerOptions } from './scheduler/EmbeddedSchedulerOptions.js';
+export { checkEmbeddedOptions, isLoopbackHost } from './scheduler/checkOptions.js';
+export { ByteBudget } from './protocol/ByteBudget.js';
 export type { TaskStatus } from './scheduler/records.js';
-export { Client, type SubmitOptions } from './client/Client.js';
+export { Client, type ConnectOptions, type SubmitOptions } from './client/Client.js';
 export { TaskError } from './client/TaskError.js';
 export { embeddedOptions, embeddedSchema } from './config.js';
 export { builtinTask, builtinTasksUrl, type BuiltinTaskName } from './tasks/builtinTask.js';

@@ -31,7 +31,13 @@ describe('EmbeddedSchedulerAdapter through the kernel', () => {
       heartbeatInterval: 0.1,
       workerTimeout: 30,
       retireTimeout: 10,
-      maxFrameSize: 256 * 1024 * 1024,
+      maxFrameBytes: 64 * 1024 * 1024,
+      maxBufferedBytes: 256 * 1024 * 1024,
+      handshakeTimeout: 10,
+      idleTimeout: 60,
+      maxConnections: 1024,
+      token: '',
+      maxFrameSize: null,
     });
     const adapter = kernel.resolve('scheduler');
     const events: SchedulerEvent[] = [];

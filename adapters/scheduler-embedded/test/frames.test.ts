@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { FrameDecoder, encodeFrame } from '../src/protocol/frames.js';
+import { ChunkReleaser } from '../src/protocol/ChunkReleaser.js';
+import { FrameDecoder, LARGE_BODY_BYTES, encodeFrame } from '../src/protocol/frames.js';
 import { OPS, checkMessage } from '../src/protocol/messages.js';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -43,6 +44,56 @@ describe('frames', () => {
     expect(codeOf(() => new FrameDecoder().push(body('"op"')))).to.equal('SCHEDULER_PROTOCOL');
     expect(codeOf(() => new FrameDecoder().push(body('{"op":""}')))).to.equal('SCHEDULER_PROTOCOL');
     expect(codeOf(() => encodeFrame({ op: 'close', reason: 'x'.repeat(100) }, 50))).to.equal('SCHEDULER_PROTOCOL');
+  });
+});
+
+describe('FrameDecoder memory', () => {
+  const big = { op: 'put-data', id: 1, keys: ['k'], values: ['v'.repeat(3 * LARGE_BODY_BYTES)] };
+
+  it('decodes a large body arriving in pieces, counting what it holds, and holds nothing after', () => {
+    const frame = encodeFrame(big);
+    const decoder = new FrameDecoder();
+    const out = [];
+    for (let at = 0; at < frame.length; at += 10_000) {
+      out.push(...decoder.push(frame.subarray(at, at + 10_000)));
+      if (at + 10_000 < frame.length) expect(decoder.buffered).to.equal(at + 10_000 - 4);
+    }
+    expect(out).to.deep.equal([big]);
+    expect(decoder.buffered).to.equal(0);
+  });
+
+  it('returns one message at a time, so the limit can change between two frames', () => {
+    const small = encodeFrame({ op: 'free', keys: ['a'] });
+    const decoder = new FrameDecoder(64);
+    decoder.write(Buffer.concat([small, encodeFrame(big)]));
+    expect(decoder.next()).to.deep.equal({ op: 'free', keys: ['a'] });
+    decoder.setMaxFrameBytes(1024 * 1024);
+    expect(decoder.next()).to.deep.equal(big);
+    expect(decoder.next()).to.equal(undefined);
+  });
+
+  it('clear() drops a partial large body', () => {
+    const frame = encodeFrame(big);
+    const decoder = new FrameDecoder();
+    decoder.push(frame.subarray(0, 100_000));
+    expect(decoder.buffered).to.equal(100_000 - 4);
+    decoder.clear();
+    expect(decoder.buffered).to.equal(0);
+    expect(decoder.push(encodeFrame({ op: 'free', keys: [] }))).to.deep.equal([{ op: 'free', keys: [] }]);
+  });
+
+  it('with a releaser, frees the chunks copied into a large body (only chunks that own their memory)', () => {
+    const frame = encodeFrame(big);
+    const owned = Buffer.from(frame.subarray(4, 4 + 70_000));
+    const slice = frame.subarray(4 + 70_000);
+    const decoder = new FrameDecoder(undefined, new ChunkReleaser());
+    decoder.write(frame.subarray(0, 4));
+    expect(decoder.next()).to.equal(undefined);
+    decoder.write(owned);
+    expect(owned.length, 'an owned chunk copied in is detached').to.equal(0);
+    decoder.write(slice);
+    expect(slice.length, 'a slice of a larger buffer is left alone').to.equal(frame.length - 4 - 70_000);
+    expect(decoder.next()).to.deep.equal(big);
   });
 });
 

@@ -7,6 +7,12 @@ import { OPS } from '../protocol/messages.js';
 import { parseTaskRef } from '../taskRef.js';
 import { TaskError } from './TaskError.js';
 
+/** Options of `Client.connect`. */
+export interface ConnectOptions {
+  /** The scheduler's `scheduler.embedded.token`; default: the `EBBTIDE_TOKEN` environment variable. */
+  token?: string;
+}
+
 /** Options of `Client.submit`. */
 export interface SubmitOptions {
   /** The task's key; default `{prefix}-{random hex}`. Submitting an existing key reuses it. */
@@ -29,6 +35,8 @@ export interface SubmitOptions {
  * ```
  */
 export class Client {
+  private ping?: NodeJS.Timeout;
+
   private constructor(
     private readonly conn: Connection,
     /** The scheduler's address. */
@@ -39,9 +47,10 @@ export class Client {
    * Connects to the scheduler at `address` (`tcp://HOST:PORT`).
    *
    * @throws EbbtideError `SCHEDULER_UNREACHABLE` if nothing answers there; `INPUT_INVALID` for a
-   *   malformed address.
+   *   malformed address; `CONFIG_INVALID` if the scheduler wants a token and this one is missing
+   *   or wrong.
    */
-  static async connect(address: string): Promise<Client> {
+  static async connect(address: string, options: ConnectOptions = {}): Promise<Client> {
     const { host, port } = parseAddress(address);
     const socket = connect({ host, port });
     await new Promise<void>((resolve, reject) => {
@@ -51,8 +60,22 @@ export class Client {
       );
     });
     const conn = new Connection(socket, { accept: OPS.toClient });
-    await conn.request({ op: 'register-client' });
-    return new Client(conn, address);
+    const token = options.token ?? process.env.EBBTIDE_TOKEN;
+    const client = new Client(conn, address);
+    const reply = await client.call<{ pingInterval?: unknown }>({ op: 'register-client', ...(token ? { token } : {}) }).catch(async (e: unknown) => {
+      conn.destroy('registration refused');
+      await conn.closed;
+      throw e;
+    });
+    // The scheduler closes connections that stay quiet past its idle timeout; it says how often
+    // to ping. Unref'd: a client must never keep its process alive by itself.
+    const every = reply.pingInterval;
+    if (typeof every === 'number' && every > 0) {
+      client.ping = setInterval(() => conn.send({ op: 'ping' }), every);
+      client.ping.unref();
+    }
+    conn.onClose = () => clearInterval(client.ping);
+    return client;
   }
 
   /**
@@ -90,6 +113,7 @@ export class Client {
 
   /** Closes the connection; the scheduler releases every key this client still wanted. */
   async close(): Promise<void> {
+    clearInterval(this.ping);
     this.conn.end('client closed');
     await this.conn.closed;
   }
@@ -100,6 +124,12 @@ export class Client {
     } catch (e) {
       if (!(e instanceof RemoteError)) throw e;
       if (e.wire.kind === 'task') throw new TaskError(e.wire);
+      if (e.wire.kind === 'unauthorized') {
+        throw new EbbtideError('CONFIG_INVALID', `scheduler at ${this.address} refused this client: ${e.message}`, {
+          key: 'scheduler.embedded.token',
+          hint: "set EBBTIDE_TOKEN (or Client.connect's token option) to the scheduler's scheduler.embedded.token",
+        });
+      }
       const code = e.wire.kind === 'input' ? 'INPUT_INVALID' : e.wire.kind === 'unavailable' ? 'SCHEDULER_UNREACHABLE' : 'SCHEDULER_PROTOCOL';
       throw new EbbtideError(code, `scheduler at ${this.address}: ${e.message}`, {
         ...(e.wire.key ? { data: { key: e.wire.key } } : {}),

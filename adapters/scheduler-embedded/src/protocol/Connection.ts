@@ -1,8 +1,13 @@
 import type { Socket } from 'node:net';
 import { EbbtideError } from '@ebbtide/core';
+import type { ByteBudget } from './ByteBudget.js';
+import { ChunkReleaser } from './ChunkReleaser.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder, encodeFrame } from './frames.js';
 import { type Message, type Op, type ReplyMessage, type RequestBody, type WireError, checkMessage } from './messages.js';
 import { plainHost } from './address.js';
+
+/** Socket chunks are ours once received: the decoder may free them as soon as they are copied. */
+const releaser = new ChunkReleaser();
 
 /** A request that was answered with `ok: false`; `wire` is the peer's error. */
 export class RemoteError extends Error {
@@ -15,9 +20,18 @@ export class RemoteError extends Error {
 export interface ConnectionOptions {
   /** Ops accepted from the peer at first; see `OPS`. */
   accept: ReadonlySet<Op>;
+  /** Largest frame sent, and received once `setReceiveLimit` has not lowered it. */
   maxFrameBytes?: number;
   /** Called with the reason when the peer broke the protocol; the connection is then destroyed. */
   onProtocolError?: (error: EbbtideError) => void;
+  /**
+   * Shared cap the bytes of partly received frames are charged to; a chunk that would take it
+   * above the cap closes this connection (after `onOverBudget`).
+   */
+  budget?: ByteBudget;
+  onOverBudget?: (holding: number) => void;
+  /** Clock for `lastMessageAt` (ms). Default `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -42,6 +56,11 @@ export class Connection {
   private nextId = 1;
   private closeReason = 'connection closed';
   private isClosed = false;
+  private readonly budget?: ByteBudget;
+  /** Bytes charged to `budget`: what the decoder holds. */
+  private charged = 0;
+  private readonly now: () => number;
+  private lastMessage: number;
 
   constructor(
     private readonly socket: Socket,
@@ -49,18 +68,25 @@ export class Connection {
   ) {
     this.accept = options.accept;
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    this.decoder = new FrameDecoder(this.maxFrameBytes);
+    this.decoder = new FrameDecoder(this.maxFrameBytes, releaser);
+    if (options.budget) this.budget = options.budget;
+    this.now = options.now ?? Date.now;
+    this.lastMessage = this.now();
     this.remoteHost = plainHost(socket.remoteAddress);
     this.remote = `${this.remoteHost}:${socket.remotePort ?? 0}`;
     socket.setNoDelay(true);
     let resolveClosed!: () => void;
     this.closed = new Promise((r) => (resolveClosed = r));
-    socket.on('data', (chunk: Buffer) => this.receive(chunk, options.onProtocolError));
+    socket.on('data', (chunk: Buffer) => this.receive(chunk, options));
     socket.on('error', (e) => {
       this.closeReason = e.message;
     });
     socket.on('close', () => {
       this.isClosed = true;
+      // What a peer sent of an unfinished frame goes now, not when this object is collected.
+      this.decoder.clear();
+      this.budget?.recharge(this.charged, 0);
+      this.charged = 0;
       this.onClose(this.closeReason);
       const error = new EbbtideError('SCHEDULER_UNREACHABLE', `connection to ${this.remote} closed: ${this.closeReason}`);
       for (const p of this.pending.values()) p.reject(error);
@@ -77,6 +103,21 @@ export class Connection {
   /** Changes which ops are accepted from now on (after a peer registered as worker or client). */
   acceptOps(ops: ReadonlySet<Op>): void {
     this.accept = ops;
+  }
+
+  /** Largest frame accepted from the peer from the next frame on (at most `maxFrameBytes`). */
+  setReceiveLimit(bytes: number): void {
+    this.decoder.setMaxFrameBytes(Math.min(bytes, this.maxFrameBytes));
+  }
+
+  /** When (on the `now` clock) the peer last completed a message; the connect time before that. */
+  get lastMessageAt(): number {
+    return this.lastMessage;
+  }
+
+  /** Bytes of a partly received frame held for this connection. */
+  get bufferedBytes(): number {
+    return this.decoder.buffered;
   }
 
   /**
@@ -138,24 +179,21 @@ export class Connection {
     this.socket.destroy();
   }
 
-  private receive(chunk: Buffer, onProtocolError: ((e: EbbtideError) => void) | undefined): void {
+  private receive(chunk: Buffer, options: ConnectionOptions): void {
     const fail = (e: unknown): void => {
       const error = e instanceof EbbtideError ? e : new EbbtideError('SCHEDULER_PROTOCOL', String(e));
-      onProtocolError?.(error);
+      options.onProtocolError?.(error);
       this.destroy(`protocol error: ${error.message}`);
     };
-    let raws;
-    try {
-      raws = this.decoder.push(chunk);
-    } catch (e) {
-      fail(e);
-      return;
-    }
-    for (const raw of raws) {
-      if (!this.isOpen) return;
+    this.decoder.write(chunk);
+    while (this.isOpen) {
       let message: Message;
       try {
-        // Checked one at a time: handling a registration changes which ops are accepted next.
+        const raw = this.decoder.next();
+        if (!raw) break;
+        this.lastMessage = this.now();
+        // Checked one at a time: handling a registration changes which ops (and frame sizes) are
+        // accepted next.
         message = checkMessage(raw, this.accept);
       } catch (e) {
         fail(e);
@@ -163,6 +201,16 @@ export class Connection {
       }
       if (message.op === 'reply') this.settle(message);
       else this.onMessage(message);
+    }
+    if (this.budget && this.isOpen) {
+      const holds = this.decoder.buffered;
+      if (!this.budget.recharge(this.charged, holds)) {
+        options.onOverBudget?.(holds);
+        this.decoder.clear();
+        this.destroy(`buffered bytes cap: ${holds} bytes of an unfinished frame would take the total above ${this.budget.cap}`);
+        return;
+      }
+      this.charged = holds;
     }
   }
 

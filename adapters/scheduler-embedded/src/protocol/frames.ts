@@ -1,10 +1,11 @@
 import { EbbtideError } from '@ebbtide/core';
+import type { ChunkReleaser } from './ChunkReleaser.js';
 
 /** Bytes of the length prefix in front of every frame body (u32, big-endian). */
 export const FRAME_HEADER_BYTES = 4;
 
-/** Largest frame body accepted by default: 256 MiB, so one bad length cannot exhaust memory. */
-export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
+/** Largest frame body accepted by default: 64 MiB, so one bad length cannot exhaust memory. */
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 /** A decoded frame body: a JSON object with a string `op`. Fields are checked by `checkMessage`. */
 export interface RawMessage {
@@ -52,16 +53,62 @@ export function decodeBody(body: Buffer): RawMessage {
 }
 
 /**
- * Reassembles frames from a byte stream. Chunks are kept in a list and joined only when a whole
- * header or body is available, so a large frame arriving in many chunks is copied once.
+ * Bodies longer than this are collected in a growable buffer of their own (see `FrameDecoder`);
+ * shorter ones stay as the chunks they arrived in.
+ */
+export const LARGE_BODY_BYTES = 64 * 1024;
+
+/** An ES2024 resizable `ArrayBuffer` (Node 20 has them; the repository's TypeScript lib is ES2023). */
+interface ResizableArrayBuffer extends ArrayBuffer {
+  resize(byteLength: number): void;
+}
+const ResizableArrayBuffer = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => ResizableArrayBuffer;
+
+/**
+ * Reassembles frames from a byte stream, one message at a time.
+ *
+ * Memory: nothing is allocated for a length a peer merely declares, so a peer that announces a
+ * large frame and sends little of it holds only what it sent (`buffered` reports it, for the
+ * caller's caps). A small body is kept as the chunks it arrived in and joined once complete. A
+ * large body is copied, as it arrives, into a resizable `ArrayBuffer`: V8 maps those pages
+ * directly and gives them back to the system on `resize(0)`, which happens the moment the body is
+ * decoded or the stream is dropped. Held as socket chunks instead, hundreds of megabytes of an
+ * abandoned frame stay in the process (the C allocator keeps freed chunks, and only a later
+ * garbage collection frees them at all). Given a `ChunkReleaser` (the caller gives up the chunks
+ * it writes), the chunks copied into a large body are freed at once too.
  */
 export class FrameDecoder {
+  /** Received bytes not yet read as a header or copied into a large body. */
   private chunks: Buffer[] = [];
-  private buffered = 0;
+  private chunkBytes = 0;
   /** Body length of the frame being read, or -1 while waiting for a header. */
   private bodyLength = -1;
+  /** The large body being collected, and how much of it has arrived. */
+  private large?: ResizableArrayBuffer;
+  private largeFilled = 0;
 
-  constructor(private readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
+  constructor(
+    private maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
+    private readonly releaser?: ChunkReleaser,
+  ) {}
+
+  /** Bytes received and not yet returned as messages (a partial frame, or a partial header). */
+  get buffered(): number {
+    return this.chunkBytes + this.largeFilled;
+  }
+
+  /** Changes the frame limit for frames whose header has not been read yet. */
+  setMaxFrameBytes(n: number): void {
+    this.maxFrameBytes = n;
+  }
+
+  /** Drops everything buffered (the connection is closing) and gives its memory back at once. */
+  clear(): void {
+    this.chunks = [];
+    this.chunkBytes = 0;
+    this.bodyLength = -1;
+    this.dropLarge();
+  }
 
   /**
    * Feeds bytes and returns every message completed by them, in order.
@@ -70,27 +117,99 @@ export class FrameDecoder {
    *   not JSON, or a body without `op`. The stream cannot be resynchronised after that.
    */
   push(chunk: Buffer): RawMessage[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.write(chunk);
     const out: RawMessage[] = [];
-    for (;;) {
-      if (this.bodyLength < 0) {
-        if (this.buffered < FRAME_HEADER_BYTES) break;
-        const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
-        if (length === 0 || length > this.maxFrameBytes) {
-          throw protocolError(`frame length ${length} is outside 1..${this.maxFrameBytes}`);
-        }
-        this.bodyLength = length;
-      }
-      if (this.buffered < this.bodyLength) break;
-      const body = this.take(this.bodyLength);
-      this.bodyLength = -1;
-      out.push(decodeBody(body));
-    }
+    for (let m = this.next(); m; m = this.next()) out.push(m);
     return out;
   }
 
-  /** Removes and returns the first `n` buffered bytes. */
+  /** Feeds bytes without decoding them; `next()` then returns the messages one at a time. */
+  write(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.chunkBytes += chunk.length;
+    // A large body in progress takes its bytes now, so the socket's chunks are not kept.
+    if (this.large) this.fillLarge();
+  }
+
+  /**
+   * The next complete message, or undefined until more bytes arrive. One at a time, so a caller
+   * can change the limit between two frames (after a registration) before the next header is read.
+   *
+   * @throws EbbtideError `SCHEDULER_PROTOCOL` as `push`.
+   */
+  next(): RawMessage | undefined {
+    if (this.bodyLength < 0) {
+      if (this.chunkBytes < FRAME_HEADER_BYTES) return this.compactTail();
+      const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
+      if (length === 0 || length > this.maxFrameBytes) {
+        throw protocolError(`frame length ${length} is outside 1..${this.maxFrameBytes}`);
+      }
+      this.bodyLength = length;
+      if (length > LARGE_BODY_BYTES) {
+        // Reserves address space only; pages are committed as bytes arrive.
+        this.large = new ResizableArrayBuffer(0, { maxByteLength: length });
+        this.largeFilled = 0;
+      }
+    }
+    let body: Buffer;
+    if (this.large) {
+      this.fillLarge();
+      if (this.largeFilled < this.bodyLength) return undefined;
+      // Parsed before the memory goes: toString copies the bytes into a string first.
+      body = Buffer.from(this.large, 0, this.bodyLength);
+    } else {
+      if (this.chunkBytes < this.bodyLength) return this.compactTail();
+      body = this.take(this.bodyLength);
+    }
+    this.bodyLength = -1;
+    try {
+      return decodeBody(body);
+    } finally {
+      this.dropLarge();
+    }
+  }
+
+  /** Copies pending chunks into the large body, up to its length. */
+  private fillLarge(): void {
+    const large = this.large!;
+    const want = Math.min(this.bodyLength - this.largeFilled, this.chunkBytes);
+    if (want <= 0) return;
+    large.resize(this.largeFilled + want);
+    const into = new Uint8Array(large);
+    // Chunk by chunk, without joining them first.
+    for (let left = want; left > 0; ) {
+      const c = this.chunks[0]!;
+      const used = Math.min(c.length, left);
+      c.copy(into, this.largeFilled, 0, used);
+      this.largeFilled += used;
+      left -= used;
+      if (used === c.length) {
+        this.chunks.shift();
+        this.releaser?.release(c);
+      } else this.chunks[0] = c.subarray(used);
+    }
+    this.chunkBytes -= want;
+  }
+
+  private dropLarge(): void {
+    if (!this.large) return;
+    this.large.resize(0);
+    this.large = undefined;
+    this.largeFilled = 0;
+    this.releaser?.flush();
+  }
+
+  /**
+   * A few bytes left over from a large chunk would keep the whole chunk's memory alive while
+   * `buffered` counts only the few: copy them out so the accounting matches what is held.
+   */
+  private compactTail(): undefined {
+    const last = this.chunks[0];
+    if (this.chunks.length === 1 && last && last.buffer.byteLength > 16 * 1024 && 2 * last.length < last.buffer.byteLength) this.chunks[0] = Buffer.from(last);
+    return undefined;
+  }
+
+  /** Removes and returns the first `n` pending bytes. */
   private take(n: number): Buffer {
     const first = this.chunks[0]!;
     let result: Buffer;
@@ -110,7 +229,7 @@ export class FrameDecoder {
         else this.chunks[0] = c.subarray(used);
       }
     }
-    this.buffered -= n;
+    this.chunkBytes -= n;
     return result;
   }
 }

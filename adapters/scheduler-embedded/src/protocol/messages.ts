@@ -10,9 +10,10 @@ import type { RawMessage } from './frames.js';
 export interface WireError {
   /**
    * `task`: the task itself failed; `input`: the request was wrong; `unavailable`: the scheduler
-   * is closing; `internal`: anything else.
+   * is closing; `unauthorized`: a registration without the scheduler's token (or a wrong one);
+   * `internal`: anything else.
    */
-  kind: 'task' | 'input' | 'unavailable' | 'internal';
+  kind: 'task' | 'input' | 'unavailable' | 'unauthorized' | 'internal';
   message: string;
   /** Class name of the original error (`TypeError`, ...). */
   name?: string;
@@ -22,12 +23,14 @@ export interface WireError {
 }
 
 // ---- worker -> scheduler
-export interface RegisterWorkerMessage { op: 'register-worker'; id: number; name: string; nthreads: number; memoryLimit: number; labels: Record<string, string>; pid: number }
+export interface RegisterWorkerMessage { op: 'register-worker'; id: number; name: string; nthreads: number; memoryLimit: number; labels: Record<string, string>; pid: number; token?: string }
 export interface HeartbeatMessage { op: 'heartbeat'; nbytes: number; executing: Array<{ key: string; run: number; elapsed: number }> }
 export interface TaskFinishedMessage { op: 'task-finished'; key: string; run: number; nbytes: number; duration: number }
 export interface TaskErredMessage { op: 'task-erred'; key: string; run: number; duration: number; error: WireError }
 // ---- client -> scheduler
-export interface RegisterClientMessage { op: 'register-client'; id: number }
+export interface RegisterClientMessage { op: 'register-client'; id: number; token?: string }
+/** Keeps an otherwise quiet client's connection from being closed as idle. */
+export interface PingMessage { op: 'ping' }
 export interface SubmitMessage { op: 'submit'; id: number; key: string; fn: string; args: unknown[]; prefix?: string }
 export interface GatherMessage { op: 'gather'; id: number; keys: string[] }
 export interface ReleaseMessage { op: 'release'; id: number; keys: string[] }
@@ -47,6 +50,7 @@ export type Message =
   | TaskFinishedMessage
   | TaskErredMessage
   | RegisterClientMessage
+  | PingMessage
   | SubmitMessage
   | GatherMessage
   | ReleaseMessage
@@ -81,11 +85,12 @@ const optional = (c: Check): Check => (v) => v === undefined || c(v);
 
 /** Required fields of each op and how to check them; extra fields are ignored. */
 const SHAPES: Record<Op, Record<string, Check>> = {
-  'register-worker': { id: isCount, name: isName, nthreads: isPositive, memoryLimit: isCount, labels: isStringMap, pid: isCount },
+  'register-worker': { id: isCount, name: isName, nthreads: isPositive, memoryLimit: isCount, labels: isStringMap, pid: isCount, token: optional(isString) },
   heartbeat: { nbytes: isCount, executing: isExecuting },
   'task-finished': { key: isName, run: isCount, nbytes: isCount, duration: isSeconds },
   'task-erred': { key: isName, run: isCount, duration: isSeconds, error: isWireError },
-  'register-client': { id: isCount },
+  'register-client': { id: isCount, token: optional(isString) },
+  ping: {},
   submit: { id: isCount, key: isName, fn: isName, args: isArray, prefix: optional(isName) },
   gather: { id: isCount, keys: isKeys },
   release: { id: isCount, keys: isKeys },
@@ -102,7 +107,7 @@ export const OPS = {
   /** First message to the scheduler decides what the connection is. */
   toSchedulerFirst: new Set<Op>(['register-worker', 'register-client']),
   fromWorker: new Set<Op>(['heartbeat', 'task-finished', 'task-erred', 'reply']),
-  fromClient: new Set<Op>(['submit', 'gather', 'release']),
+  fromClient: new Set<Op>(['submit', 'gather', 'release', 'ping']),
   toWorker: new Set<Op>(['reply', 'compute', 'get-data', 'put-data', 'free', 'close']),
   toClient: new Set<Op>(['reply']),
 } as const;

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Server, type Socket, createServer } from 'node:net';
 import {
   EbbtideError,
@@ -27,7 +28,8 @@ import {
   race,
   timer,
 } from 'rxjs';
-import { formatAddress } from '../protocol/address.js';
+import { formatAddress, plainHost } from '../protocol/address.js';
+import { ByteBudget } from '../protocol/ByteBudget.js';
 import { Connection } from '../protocol/Connection.js';
 import {
   type HeartbeatMessage,
@@ -40,6 +42,7 @@ import {
   type WireError,
 } from '../protocol/messages.js';
 import { parseTaskRef } from '../taskRef.js';
+import { MIN_FRAME_BYTES, checkEmbeddedOptions } from './checkOptions.js';
 import { DEFAULT_EMBEDDED_OPTIONS, type EmbeddedSchedulerOptions } from './EmbeddedSchedulerOptions.js';
 import type { ClientRecord, TaskRecord, TaskStatus, WorkerRecord } from './records.js';
 
@@ -59,6 +62,16 @@ class RequestFailed extends Error {
 
 /** Failed copy attempts after which a retirement gives up and keeps the worker. */
 const MOVE_ATTEMPTS = 3;
+
+/**
+ * Largest frame accepted before a connection has registered: a registration is small, and a peer
+ * that has not shown the token must not make the scheduler hold a large frame.
+ */
+const HANDSHAKE_MAX_FRAME_BYTES = MIN_FRAME_BYTES;
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
 
 /**
  * The embedded scheduler: a TCP server for workers and clients, a FIFO ready queue, and the
@@ -91,6 +104,14 @@ export class EmbeddedScheduler {
   /** FIFO of queued keys (a Set keeps insertion order and deletes in O(1)). */
   private readonly queue = new Set<string>();
   private readonly connections = new Set<Connection>();
+  /** Connections that have not registered yet, with the time (ms) each was accepted. */
+  private readonly unregistered = new Map<Connection, number>();
+  /** Bytes of partly received frames, across every connection. */
+  private readonly budget: ByteBudget;
+  private readonly tokenDigest?: Buffer;
+  /** Set while accepts are refused for the connection limit, so that is logged once per episode. */
+  private atConnectionLimit = false;
+  private refusedConnections = 0;
   private readonly retirements = new Map<string, Promise<RetireOutcome>>();
   private server?: Server;
   private liveness?: Subscription;
@@ -99,8 +120,15 @@ export class EmbeddedScheduler {
   private closing?: Promise<void>;
   private listeningAddress?: string;
 
+  /**
+   * @throws EbbtideError `CONFIG_INVALID` for options it cannot run safely with (a non-loopback
+   *   host without a token, ...; see `checkEmbeddedOptions`).
+   */
   constructor(options: Partial<EmbeddedSchedulerOptions> = {}, deps: EmbeddedSchedulerDeps = {}) {
     this.options = { ...DEFAULT_EMBEDDED_OPTIONS, ...options };
+    checkEmbeddedOptions(this.options);
+    this.budget = new ByteBudget(this.options.maxBufferedBytes);
+    if (this.options.token !== '') this.tokenDigest = digest(this.options.token);
     this.log = deps.logger ?? silentLogger;
     this.rx = deps.rxScheduler ?? asyncScheduler;
     this.subject.subscribe((e) => this.store.apply(e));
@@ -156,6 +184,11 @@ export class EmbeddedScheduler {
     return this.tasks.get(key)?.status;
   }
 
+  /** Open connections (registered or not) and the bytes of partly received frames they hold. */
+  connectionStats(): { connections: number; unregistered: number; bufferedBytes: number; refused: number } {
+    return { connections: this.connections.size, unregistered: this.unregistered.size, bufferedBytes: this.budget.used, refused: this.refusedConnections };
+  }
+
   /** Names of the workers holding the result of `key`. */
   holdersOf(key: string): string[] {
     return [...(this.tasks.get(key)?.holders ?? [])].map((w) => w.name);
@@ -193,18 +226,63 @@ export class EmbeddedScheduler {
       socket.destroy();
       return;
     }
+    if (this.connections.size >= this.options.maxConnections) {
+      socket.destroy();
+      this.refusedConnections++;
+      // Once per episode: a flood of refusals must not become a flood of log lines.
+      if (!this.atConnectionLimit) {
+        this.atConnectionLimit = true;
+        this.log.warn({ event: 'connection.refused', remote: plainHost(socket.remoteAddress), limit: this.options.maxConnections }, 'connection limit reached: refusing new connections');
+      }
+      return;
+    }
+    this.atConnectionLimit = false;
     const conn: Connection = new Connection(socket, {
       accept: OPS.toSchedulerFirst,
       maxFrameBytes: this.options.maxFrameBytes,
+      budget: this.budget,
+      now: () => this.rx.now(),
       onProtocolError: (e) => this.log.warn({ event: 'connection.malformed', remote: conn.remote, reason: e.message }, 'malformed message: connection closed'),
+      onOverBudget: (holding) =>
+        this.log.warn(
+          { event: 'connection.over-budget', remote: conn.remote, holding, buffered: this.budget.used, limit: this.options.maxBufferedBytes },
+          'buffered bytes across connections would exceed scheduler.embedded.maxBufferedBytes: connection closed',
+        ),
     });
+    conn.setReceiveLimit(HANDSHAKE_MAX_FRAME_BYTES);
     this.connections.add(conn);
-    conn.onClose = () => this.connections.delete(conn);
+    this.unregistered.set(conn, this.rx.now());
+    conn.onClose = () => this.forgetConnection(conn);
     conn.onMessage = (m) =>
       this.safely(conn, () => {
+        if (m.op !== 'register-worker' && m.op !== 'register-client') return;
+        if (!this.authorized(m.token)) {
+          this.log.warn({ event: 'connection.unauthorized', remote: conn.remote, as: m.op === 'register-worker' ? 'worker' : 'client' }, 'registration without the right token: connection closed');
+          conn.replyError(m.id, { kind: 'unauthorized', message: m.token === undefined ? 'this scheduler requires a token (scheduler.embedded.token)' : 'wrong token' });
+          conn.onMessage = () => undefined;
+          conn.end('unauthorized');
+          return;
+        }
         if (m.op === 'register-worker') this.registerWorker(conn, m);
-        else if (m.op === 'register-client') this.registerClient(conn, m.id);
+        else this.registerClient(conn, m.id);
       });
+  }
+
+  private forgetConnection(conn: Connection): void {
+    this.connections.delete(conn);
+    this.unregistered.delete(conn);
+  }
+
+  /** No token configured, or `token` is it (compared in constant time). */
+  private authorized(token: string | undefined): boolean {
+    if (!this.tokenDigest) return true;
+    return token !== undefined && timingSafeEqual(digest(token), this.tokenDigest);
+  }
+
+  /** A connection became a worker or a client: full-size frames from now on. */
+  private registered(conn: Connection): void {
+    this.unregistered.delete(conn);
+    conn.setReceiveLimit(this.options.maxFrameBytes);
   }
 
   /** Runs a message handler; a bug in it closes that connection instead of the scheduler. */
@@ -224,6 +302,7 @@ export class EmbeddedScheduler {
       conn.end('duplicate worker name');
       return;
     }
+    this.registered(conn);
     const w: WorkerRecord = {
       name: m.name,
       conn,
@@ -243,7 +322,7 @@ export class EmbeddedScheduler {
     conn.acceptOps(OPS.fromWorker);
     conn.onMessage = (msg) => this.safely(conn, () => this.onWorkerMessage(w, msg));
     conn.onClose = (reason) => {
-      this.connections.delete(conn);
+      this.forgetConnection(conn);
       this.removeWorker(w, reason);
     };
     conn.reply(m.id, { heartbeatInterval: this.options.heartbeatInterval * 1000 });
@@ -253,15 +332,16 @@ export class EmbeddedScheduler {
   }
 
   private registerClient(conn: Connection, id: number): void {
+    this.registered(conn);
     const c: ClientRecord = { id: ++this.clients, conn, wants: new Set() };
     conn.acceptOps(OPS.fromClient);
     conn.onMessage = (msg) => this.safely(conn, () => this.onClientMessage(c, msg));
     conn.onClose = () => {
-      this.connections.delete(conn);
+      this.forgetConnection(conn);
       // Like Dask: what a disconnected client wanted is no longer wanted by it.
       this.release(c, [...c.wants]);
     };
-    conn.reply(id, {});
+    conn.reply(id, { pingInterval: (this.options.idleTimeout * 1000) / 4 });
     this.log.debug({ event: 'client.added', client: c.id, remote: conn.remote }, 'client connected');
   }
 
@@ -311,6 +391,8 @@ export class EmbeddedScheduler {
       case 'release':
         this.release(c, m.keys);
         c.conn.reply(m.id, {});
+        return;
+      case 'ping':
         return;
       default:
         return;
@@ -510,14 +592,36 @@ export class EmbeddedScheduler {
     this.schedule();
   }
 
+  /**
+   * Closes what has been quiet too long: workers past `workerTimeout`, connections that have not
+   * registered within `handshakeTimeout` (idle or half-sent alike), and registered connections
+   * that completed no message within `idleTimeout` (a peer trickling a frame byte by byte counts
+   * as quiet: only whole messages count).
+   */
   private checkLiveness(): void {
-    const timeoutMs = this.options.workerTimeout * 1000;
-    if (timeoutMs <= 0) return;
     const now = this.rx.now();
-    for (const w of this.workers.values()) {
-      if (now - w.lastSeen > timeoutMs) {
-        this.log.warn({ event: 'worker.timeout', worker: w.name, silentFor: (now - w.lastSeen) / 1000 }, 'no heartbeat: disconnecting worker');
-        w.conn.destroy(`no message for ${this.options.workerTimeout}s`);
+    const workerMs = this.options.workerTimeout * 1000;
+    if (workerMs > 0) {
+      for (const w of this.workers.values()) {
+        if (now - w.lastSeen > workerMs) {
+          this.log.warn({ event: 'worker.timeout', worker: w.name, silentFor: (now - w.lastSeen) / 1000 }, 'no heartbeat: disconnecting worker');
+          w.conn.destroy(`no message for ${this.options.workerTimeout}s`);
+        }
+      }
+    }
+    const handshakeMs = this.options.handshakeTimeout * 1000;
+    for (const [conn, since] of this.unregistered) {
+      if (now - since <= handshakeMs) continue;
+      this.unregistered.delete(conn);
+      this.log.info({ event: 'connection.handshake-timeout', remote: conn.remote, buffered: conn.bufferedBytes }, 'no registration in time: connection closed');
+      conn.destroy(`did not register within ${this.options.handshakeTimeout}s`);
+    }
+    const idleMs = this.options.idleTimeout * 1000;
+    if (idleMs > 0) {
+      for (const conn of this.connections) {
+        if (this.unregistered.has(conn) || now - conn.lastMessageAt <= idleMs) continue;
+        this.log.warn({ event: 'connection.idle', remote: conn.remote, buffered: conn.bufferedBytes }, 'no complete message within scheduler.embedded.idleTimeout: connection closed');
+        conn.destroy(`no complete message for ${this.options.idleTimeout}s`);
       }
     }
   }

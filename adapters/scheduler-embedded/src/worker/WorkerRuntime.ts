@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { EbbtideError } from '@ebbtide/core';
 import { parseAddress } from '../protocol/address.js';
-import { Connection } from '../protocol/Connection.js';
+import { Connection, RemoteError } from '../protocol/Connection.js';
 import { type ComputeMessage, type Message, OPS } from '../protocol/messages.js';
 import { TaskThreadPool } from './TaskThreadPool.js';
 
@@ -17,6 +17,11 @@ export interface WorkerRuntimeOptions {
   /** Bytes, reported to the scheduler; 0 = no limit. */
   memoryLimit: number;
   labels: Record<string, string>;
+  /**
+   * The scheduler's `scheduler.embedded.token`; default: the `EBBTIDE_TOKEN` environment variable
+   * (there is no flag for it: command lines are visible to every user of the machine).
+   */
+  token?: string;
   /** Where diagnostics go (stderr by default). */
   log?: (line: string) => void;
 }
@@ -91,6 +96,7 @@ export class WorkerRuntime {
     };
     this.pool = new TaskThreadPool(this.options.nthreads);
     let reply: { heartbeatInterval?: unknown };
+    const token = this.options.token ?? process.env.EBBTIDE_TOKEN;
     try {
       reply = await conn.request({
         op: 'register-worker',
@@ -99,10 +105,17 @@ export class WorkerRuntime {
         memoryLimit: this.options.memoryLimit,
         labels: this.options.labels,
         pid: process.pid,
+        ...(token ? { token } : {}),
       });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       await this.stop(1, `registration refused: ${message}`);
+      if (e instanceof RemoteError && e.wire.kind === 'unauthorized') {
+        throw new EbbtideError('CONFIG_INVALID', `worker ${this.options.name}: the scheduler at ${this.options.scheduler} refused the registration: ${message}`, {
+          key: 'scheduler.embedded.token',
+          hint: "set EBBTIDE_TOKEN in the worker's environment to the scheduler's scheduler.embedded.token",
+        });
+      }
       throw new EbbtideError('SCHEDULER_UNREACHABLE', `worker ${this.options.name}: the scheduler at ${this.options.scheduler} refused the registration: ${message}`);
     }
     const everyMs = typeof reply.heartbeatInterval === 'number' && reply.heartbeatInterval > 0 ? reply.heartbeatInterval : 500;

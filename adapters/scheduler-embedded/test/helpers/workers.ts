@@ -25,8 +25,8 @@ export interface SpawnedWorker {
 const started: SpawnedWorker[] = [];
 
 /** Starts `ebbtide-worker` in its own process group without waiting for it. */
-export function spawnWorkerProcess(args: string[], name = '?'): SpawnedWorker {
-  const child = spawn(process.execPath, [WORKER_BIN, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnWorkerProcess(args: string[], name = '?', env?: Record<string, string>): SpawnedWorker {
+  const child = spawn(process.execPath, [WORKER_BIN, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
   const w: SpawnedWorker = {
     name,
     pid: child.pid!,
@@ -43,8 +43,8 @@ export function spawnWorkerProcess(args: string[], name = '?'): SpawnedWorker {
 }
 
 /** Starts a worker and waits for its ready line. */
-export async function spawnWorker(address: string, name: string, nthreads = 1, extra: string[] = []): Promise<SpawnedWorker> {
-  const w = spawnWorkerProcess(['--scheduler', address, '--name', name, '--nthreads', String(nthreads), ...extra], name);
+export async function spawnWorker(address: string, name: string, nthreads = 1, extra: string[] = [], env?: Record<string, string>): Promise<SpawnedWorker> {
+  const w = spawnWorkerProcess(['--scheduler', address, '--name', name, '--nthreads', String(nthreads), ...extra], name, env);
   let exitedEarly: number | string | undefined;
   void w.exited.then((c) => (exitedEarly = c));
   await waitFor(`ready line of worker ${name}`, () => {
