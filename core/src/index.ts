@@ -63,3 +63,7 @@ export { validateSnapshot } from './state/validateSnapshot.js';
 export { Autoscaler, type AutoscalerParts, type ShutdownOptions, type ShutdownSummary } from './runtime/Autoscaler.js';
 export { RECORDING_VERSION, type RecordingHeader, type RecordingLine, record } from './runtime/Recorder.js';
 export { retireEach, type RetireEachHooks } from './util/retireEach.js';
+export { SchedulingModel, type ReplicaResult, type SchedulingModelOptions } from './scheduling/SchedulingModel.js';
+export type { ModelTask, ModelTaskStatus, ModelWorker, ModelWorkerIdentity } from './scheduling/records.js';
+export { pickRecipient, pickWorker } from './scheduling/placement.js';
+export { KEPT_COPY_FAILED, KEPT_NO_RECIPIENT, type RetirementStep, retirementStep } from './scheduling/retirementStep.js';

@@ -16,6 +16,7 @@ import {
   PLUGIN_OPTIONS,
   RX_SCHEDULER,
   type ResourceBackend,
+  type StopOptions,
   type WorkerSpec,
   describeError,
 } from '@ebbtide/core';
@@ -261,9 +262,15 @@ export class LocalBackend implements ResourceBackend {
     if (started.length) this.publish(started);
   }
 
-  async stop(names: string[]): Promise<void> {
+  /**
+   * Stops workers: SIGTERM to the group, SIGKILL after `gracePeriod`. Workers the scheduler has
+   * retired (`retired`) are already closing on its request: they get `gracePeriod` to exit on
+   * their own before the SIGTERM, since a signal during a worker's own close can wedge it.
+   */
+  async stop(names: string[], options: StopOptions = {}): Promise<void> {
     const waits: Promise<void>[] = [];
     const changed: Proc[] = [];
+    const grace = this.options.gracePeriod * 1000;
     for (const name of names) {
       const p = this.procs.get(name);
       if (!p || p.status.phase === 'exited') continue;
@@ -271,12 +278,23 @@ export class LocalBackend implements ResourceBackend {
         p.stopping = true;
         p.status = { name, phase: 'stopping' };
         changed.push(p);
-        killGroup(p.record.pid, 'SIGTERM');
-        const grace = timer(this.options.gracePeriod * 1000, this.rx).subscribe(() => {
-          this.logger.warn({ event: 'worker.kill', worker: name, grace: this.options.gracePeriod }, 'worker ignored SIGTERM; sending SIGKILL');
-          killGroup(p.record.pid, 'SIGKILL');
-        });
-        void p.exited.then(() => grace.unsubscribe());
+        const terminate = () => {
+          killGroup(p.record.pid, 'SIGTERM');
+          return timer(grace, this.rx).subscribe(() => {
+            this.logger.warn({ event: 'worker.kill', worker: name, grace: this.options.gracePeriod }, 'worker ignored SIGTERM; sending SIGKILL');
+            killGroup(p.record.pid, 'SIGKILL');
+          });
+        };
+        let pending: Subscription;
+        if (options.retired) {
+          pending = timer(grace, this.rx).subscribe(() => {
+            this.logger.warn({ event: 'worker.term', worker: name, grace: this.options.gracePeriod }, 'retired worker did not exit by itself; sending SIGTERM');
+            pending.add(terminate());
+          });
+        } else {
+          pending = terminate();
+        }
+        void p.exited.then(() => pending.unsubscribe());
         if (!p.child) this.watchAdopted();
       }
       waits.push(p.exited);

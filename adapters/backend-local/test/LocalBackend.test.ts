@@ -74,6 +74,33 @@ describe('LocalBackend', function () {
     expect(logger.records.some((r) => r.fields.event === 'worker.kill')).to.equal(false);
   });
 
+  it('lets a retired worker exit on its own instead of signalling it during its close', async () => {
+    const { backend, logger } = make('closing', { gracePeriod: 10 });
+    started.push(backend);
+    await backend.adopt({ cluster: 'retired' });
+    const seen = record(backend);
+    await backend.start([spec('retired-0')]);
+    await ready(backend, 'retired-0');
+    // With a 10 s grace and a 20 s test timeout, a SIGTERM (which wedges this worker until the
+    // SIGKILL 10 s later) would fail the test; waiting for its own exit passes at once.
+    await backend.stop(['retired-0'], { retired: true });
+    expect(logOf(backend, 'retired-0')).to.not.contain('got SIGTERM');
+    expect(logger.records.filter((r) => r.fields.event === 'worker.kill' || r.fields.event === 'worker.term')).to.deep.equal([]);
+    expect(seen.find((s) => s.phase === 'exited')).to.include({ failed: false, exitCode: 0 });
+  });
+
+  it('signals a retired worker that does not exit within the grace period', async () => {
+    const { backend, logger } = make('run', { gracePeriod: 0.2 });
+    started.push(backend);
+    await backend.adopt({ cluster: 'retired-stuck' });
+    await backend.start([spec('retired-stuck-0')]);
+    await ready(backend, 'retired-stuck-0');
+    const [pid] = backend.pids;
+    await backend.stop(['retired-stuck-0'], { retired: true });
+    expect(alive(pid!)).to.equal(false);
+    expect(logger.records.some((r) => r.fields.event === 'worker.term')).to.equal(true);
+  });
+
   it('reports a worker that exits at once with its exit code and output tail', async () => {
     const { backend } = make('crash');
     started.push(backend);

@@ -67,6 +67,8 @@ export class Cluster {
   private observedSet = new Set<string>();
   private readonly track = new Map<string, WorkerTrack>();
   private readonly alive = new Set<string>();
+  /** Names the scheduler retired (told to close) that are still to be stopped. */
+  private readonly retired = new Set<string>();
   /** Names the backend reported exited that may still linger in the scheduler's view. */
   private readonly exitedSeen = new Set<string>();
   private counter = 0;
@@ -337,8 +339,12 @@ export class Cluster {
     return this.reconcile();
   }
 
-  /** Removes exactly these workers from the plan, then stops them. */
-  async scaleDown(names: readonly string[]): Promise<ScaleResult> {
+  /**
+   * Removes exactly these workers from the plan, then stops them. `retired`: the scheduler has
+   * retired them and told them to close, so the backend lets them exit on their own first.
+   */
+  async scaleDown(names: readonly string[], options: { retired?: boolean } = {}): Promise<ScaleResult> {
+    if (options.retired) for (const n of names) this.retired.add(n);
     this.removeFromPlan(names);
     return this.reconcile();
   }
@@ -357,7 +363,13 @@ export class Cluster {
     const toStop = [...this.requestedSet].filter((n) => !planned.has(n));
     const toStart = this.backingOff ? [] : this.planList.filter((n) => !this.requestedSet.has(n));
     for (const n of toStop) this.forget(n);
-    if (toStop.length) await this.backend.stop(toStop);
+    const retired = toStop.filter((n) => this.retired.has(n));
+    const plain = toStop.filter((n) => !this.retired.has(n));
+    for (const n of retired) this.retired.delete(n);
+    await Promise.all([
+      retired.length ? this.backend.stop(retired, { retired: true }) : undefined,
+      plain.length ? this.backend.stop(plain) : undefined,
+    ]);
     if (toStart.length) {
       const scheduler = this.options.schedulerAddress();
       const env = this.options.workerEnv?.();

@@ -46,6 +46,16 @@ export interface AdoptOptions {
   scheduler?: string;
 }
 
+export interface StopOptions {
+  /**
+   * The scheduler already retired these workers and told them to close: they are exiting on
+   * their own. Give them up to the grace period to do so before signalling — a signal during
+   * a worker's own close can wedge it (a Dask 2022.12 worker that gets SIGTERM while closing on
+   * the scheduler's request hangs in a cancelled close until SIGKILL).
+   */
+  retired?: boolean;
+}
+
 export interface CloseOptions {
   /**
    * Leave every worker running (`shutdown.workers: keep`), for the next ebbtide of the same
@@ -76,7 +86,7 @@ export interface CloseOptions {
  */
 export interface ResourceBackend {
   start(specs: WorkerSpec[]): Promise<void>;
-  stop(names: string[]): Promise<void>;
+  stop(names: string[], options?: StopOptions): Promise<void>;
   readonly status$: Observable<BackendWorkerStatus[]>;
   /**
    * Optional in the type so backends written before adoption existed still load (the cluster

@@ -18,4 +18,4 @@ export type {
   WorkerUpdatedEvent,
 } from './SchedulerEvent.js';
 export type { RetireOutcome, RetireResult, SchedulerAdapter } from './SchedulerAdapter.js';
-export type { AdoptOptions, BackendWorkerPhase, BackendWorkerStatus, CloseOptions, ResourceBackend, WorkerSpec } from './ResourceBackend.js';
+export type { AdoptOptions, BackendWorkerPhase, BackendWorkerStatus, CloseOptions, ResourceBackend, StopOptions, WorkerSpec } from './ResourceBackend.js';

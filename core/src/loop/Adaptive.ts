@@ -218,7 +218,8 @@ export class Adaptive {
     this.logger.info({ event: 'scale.down', tick: record.tick, workers: rec.workers }, 'retiring workers');
     const observed = new Set(cluster.observed);
     const arrived = rec.workers.filter((w) => observed.has(w));
-    const toStop = rec.workers.filter((w) => !observed.has(w));
+    const cancelled = rec.workers.filter((w) => !observed.has(w));
+    const retired: string[] = [];
     const kept: Array<{ name: string; reason: string }> = [];
     if (arrived.length) {
       const result = await scheduler.retire(arrived);
@@ -226,10 +227,15 @@ export class Adaptive {
       for (const name of arrived) {
         const o = byName.get(name);
         if (o?.status === 'kept') kept.push({ name, reason: `kept: ${o.reason ?? 'holds data that cannot be moved'}` });
-        else toStop.push(name);
+        else if (o?.status === 'retired') retired.push(name);
+        else cancelled.push(name);
       }
     }
-    if (toStop.length) await cluster.scaleDown(toStop);
+    await Promise.all([
+      cancelled.length ? cluster.scaleDown(cancelled) : undefined,
+      retired.length ? cluster.scaleDown(retired, { retired: true }) : undefined,
+    ]);
+    const toStop = [...cancelled, ...retired];
     for (const k of kept) this.logger.warn({ event: 'retire.kept', worker: k.name, reason: k.reason }, 'worker kept');
     return {
       status: kept.length ? (toStop.length ? 'partial' : 'skipped') : 'scaled-down',

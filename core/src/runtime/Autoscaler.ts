@@ -217,7 +217,7 @@ export class Autoscaler {
       kept = outcomes.filter((o) => o.status === 'kept');
       const done = outcomes.filter((o) => o.status !== 'kept').map((o) => o.name);
       // Retired workers go at once; only the ones still holding data wait.
-      if (done.length) await this.step('cluster', async () => void (await this.cluster.scaleDown(done)));
+      if (done.length) await this.step('cluster', async () => void (await this.cluster.scaleDown(done, { retired: true })));
       pending = kept.map((o) => o.name);
       if (!pending.length || this.now() >= deadline) break;
       if (!warned) {

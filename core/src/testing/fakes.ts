@@ -1,5 +1,5 @@
 import { Observable, Subject, type VirtualTimeScheduler } from 'rxjs';
-import type { AdoptOptions, BackendWorkerStatus, CloseOptions, ResourceBackend, WorkerSpec } from '../contracts/ResourceBackend.js';
+import type { AdoptOptions, BackendWorkerStatus, CloseOptions, ResourceBackend, StopOptions, WorkerSpec } from '../contracts/ResourceBackend.js';
 import { EbbtideError } from '../errors.js';
 import type { RetireResult, SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
 import type { SchedulerEvent } from '../contracts/SchedulerEvent.js';
@@ -62,6 +62,8 @@ export async function advance(rx: VirtualTimeScheduler, ms: number, stepMs = ms)
 export class FakeBackend implements ResourceBackend {
   readonly starts: WorkerSpec[][] = [];
   readonly stops: string[][] = [];
+  /** Names stopped with `{ retired: true }`. */
+  readonly retiredStops: string[] = [];
   readonly adopts: AdoptOptions[] = [];
   private readonly view = new Map<string, BackendWorkerStatus>();
   private readonly changes = new Subject<BackendWorkerStatus[]>();
@@ -89,8 +91,9 @@ export class FakeBackend implements ResourceBackend {
     this.set(specs.filter((s) => !this.view.has(s.name)).map((s) => ({ name: s.name, phase: 'pending' })));
   }
 
-  async stop(names: string[]): Promise<void> {
+  async stop(names: string[], options: StopOptions = {}): Promise<void> {
     this.stops.push(names);
+    if (options.retired) this.retiredStops.push(...names);
     if (this.stopImpl) await this.stopImpl(names);
     this.set(names.filter((n) => this.view.has(n)).map((n) => ({ name: n, phase: 'exited', failed: false, exitCode: 0 })));
   }
