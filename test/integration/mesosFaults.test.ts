@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendWorkerStatus } from '@ebbtide/core';
@@ -255,5 +257,25 @@ describe('Mesos backend faults (test master)', function () {
     await next.close();
     expect(taskAlive(master, w)).to.equal(false);
     expect(master.calls.at(-1)!.type).to.equal('TEARDOWN');
+  });
+
+  it('a master that accepts the connection but never answers SUBSCRIBE: adopt fails with a clear error instead of hanging', async () => {
+    tm = await startTestMaster();
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const stateDir = mkdtempSync(join(tmpdir(), 'ebbtide-mesos-faults-'));
+      const b = makeMesosBackend(mesosTestOptions(url, stateDir, { cluster: `hang${process.pid}`, requestTimeout: 1 }));
+      backends.push(b);
+      const err = await b.adopt({ cluster: `hang${process.pid}` }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).to.match(/cannot reach the Mesos master .*no answer within 1000 ms/);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 });

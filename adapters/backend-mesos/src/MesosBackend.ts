@@ -539,7 +539,7 @@ export class MesosBackend implements ResourceBackend {
     this.closed = true;
     for (const w of this.workers.values()) w.deadline?.unsubscribe();
     if (options.keep || this.superseded) {
-      this.logger.info({ event: 'backend.closed', keep: true, frameworkId: this.sub.frameworkId }, 'leaving the worker tasks running for the next ebbtide');
+      if (this.workers.size) this.logger.info({ event: 'backend.closed', keep: true, frameworkId: this.sub.frameworkId, workers: this.workers.size }, 'leaving the worker tasks running for the next ebbtide');
     } else {
       await this.stop([...this.workers.keys()]);
       if (this.sub.subscribed) {

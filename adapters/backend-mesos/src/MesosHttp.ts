@@ -73,7 +73,7 @@ export class MesosHttp {
     return h;
   }
 
-  private send(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number | undefined): { req: ClientRequest; res: Promise<IncomingMessage> } {
+  private send(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number | undefined, untilHeaders = false): { req: ClientRequest; res: Promise<IncomingMessage> } {
     const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = fn(url, { method, headers: body !== undefined ? { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } : headers });
     const res = new Promise<IncomingMessage>((resolve, reject) => {
@@ -83,7 +83,8 @@ export class MesosHttp {
     if (timeoutMs !== undefined) {
       const t = timer(timeoutMs, this.opts.rx).subscribe(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       void res.then(
-        (r) => r.once('end', () => t.unsubscribe()).once('close', () => t.unsubscribe()),
+        // A stream is bounded only until its headers arrive; a call until its body has.
+        (r) => (untilHeaders ? t.unsubscribe() : r.once('end', () => t.unsubscribe()).once('close', () => t.unsubscribe())),
         () => t.unsubscribe(),
       );
     }
@@ -92,13 +93,13 @@ export class MesosHttp {
   }
 
   /** Follows 307s; resolves with the final response and the request that produced it. */
-  private async follow(path: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number | undefined, what: string) {
+  private async follow(path: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number | undefined, what: string, untilHeaders = false) {
     let url = new URL(path, this.leader);
     for (let hop = 0; ; hop++) {
       let sent;
       let res: IncomingMessage;
       try {
-        sent = this.send(url, method, this.headers(headers), body, timeoutMs);
+        sent = this.send(url, method, this.headers(headers), body, timeoutMs, untilHeaders);
         res = await sent.res;
       } catch (e) {
         throw networkError(what, url.origin, e);
@@ -134,8 +135,8 @@ export class MesosHttp {
    */
   async subscribe(call: object): Promise<OpenStream> {
     const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
-    // No timeout: the stream is open-ended; heartbeats tell whether it is alive.
-    const { req, res, url } = await this.follow(SCHEDULER_PATH, 'POST', headers, JSON.stringify(call), undefined, 'SUBSCRIBE');
+    // Bounded until the headers: the stream itself is open-ended; heartbeats tell whether it lives.
+    const { req, res, url } = await this.follow(SCHEDULER_PATH, 'POST', headers, JSON.stringify(call), this.opts.requestTimeoutMs, 'SUBSCRIBE', true);
     if (res.statusCode !== 200) {
       const text = await readAll(res).catch(() => '');
       throw apiError('SUBSCRIBE', res.statusCode ?? 0, text, url.origin);
