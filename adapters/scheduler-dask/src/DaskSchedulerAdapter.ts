@@ -32,7 +32,10 @@ import {
   throwError,
   timer,
 } from 'rxjs';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { inject, injectable } from 'tsyringe';
+import { type ClusterMarker, liveHolder, markerKeys, parseMarker } from './claim/clusterMarker.js';
 import type { DaskSchedulerOptions } from './config.js';
 import { SnapshotBuilder } from './poll/SnapshotBuilder.js';
 import { readPoll } from './poll/readPoll.js';
@@ -78,6 +81,8 @@ export class DaskSchedulerAdapter implements SchedulerAdapter {
   private reconnecting?: Subscription;
   private starting?: Promise<void>;
   private closed = false;
+  /** Set once `claim` succeeded: the cluster whose mark each poll renews. */
+  private claimed?: { cluster: string; owner: string; renewedAt: number };
 
   constructor(
     @inject(PLUGIN_OPTIONS) private readonly options: DaskSchedulerOptions,
@@ -129,9 +134,59 @@ export class DaskSchedulerAdapter implements SchedulerAdapter {
     }
   }
 
-  /** Stops polling and reconnecting, closes the connection and completes `events$`. */
+  /**
+   * Marks the scheduler as driven by this ebbtide for `cluster` (in Dask's scheduler metadata),
+   * so a second ebbtide of the same cluster on this scheduler refuses to start. The mark is
+   * renewed with the polls and expires `claimTtl` after the last renewal.
+   *
+   * @throws EbbtideError `CLUSTER_LOCKED` naming the live holder.
+   */
+  async claim(cluster: string): Promise<void> {
+    const owner = this.claimed?.owner ?? randomUUID();
+    const comm = await this.connect();
+    try {
+      const keys = markerKeys(cluster);
+      const holder = liveHolder(parseMarker(await comm.call('get_metadata', { keys, default: null }, { allowNil: true })), owner, Date.now());
+      if (holder) throw this.locked(cluster, holder);
+      await comm.call('set_metadata', { keys, value: this.marker(owner) }, { allowNil: true });
+      // Two ebbtides claiming at once both write: the one whose mark stayed wins.
+      const back = parseMarker(await comm.call('get_metadata', { keys, default: null }, { allowNil: true }));
+      if (back && back.owner !== owner) throw this.locked(cluster, back);
+      this.claimed = { cluster, owner, renewedAt: Date.now() };
+      this.log.info({ event: 'scheduler.claimed', address: this.address, cluster }, 'claimed the cluster on the scheduler');
+    } finally {
+      comm.close();
+    }
+  }
+
+  private marker(owner: string): ClusterMarker {
+    return { owner, pid: process.pid, host: hostname(), renewedAt: Date.now(), ttlMs: this.options.claimTtlMs };
+  }
+
+  private locked(cluster: string, holder: ClusterMarker): EbbtideError {
+    const ago = Math.max(0, Math.round((Date.now() - holder.renewedAt) / 1000));
+    return new EbbtideError(
+      'CLUSTER_LOCKED',
+      `cluster "${cluster}" on the Dask scheduler ${this.address} is already driven by ebbtide pid ${holder.pid} on ${holder.host} (last seen ${ago}s ago; its mark expires ${Math.round(holder.ttlMs / 1000)}s after that)`,
+      { key: 'cluster.name', hint: 'stop that ebbtide first, or give this one another cluster.name' },
+    );
+  }
+
+  /** Renews the mark on the polling connection (after a scheduler restart this also restores it). */
+  private async renewClaim(comm: DaskComm): Promise<void> {
+    const c = this.claimed;
+    if (!c || Date.now() - c.renewedAt < this.options.claimTtlMs / 3) return;
+    await comm.call('set_metadata', { keys: markerKeys(c.cluster), value: this.marker(c.owner) }, { allowNil: true });
+    c.renewedAt = Date.now();
+  }
+
+  /** Stops polling and reconnecting, releases the cluster's mark, closes the connection and completes `events$`. */
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.claimed && this.comm) {
+      await this.comm.call('set_metadata', { keys: markerKeys(this.claimed.cluster), value: null }, { allowNil: true }).catch(() => undefined);
+    }
+    this.claimed = undefined;
     this.closed = true;
     this.closing$.next();
     this.pollLoop?.unsubscribe();
@@ -191,6 +246,7 @@ export class DaskSchedulerAdapter implements SchedulerAdapter {
   }
 
   private async poll(comm: DaskComm): Promise<SchedulerSnapshot> {
+    await this.renewClaim(comm);
     const raw = await readPoll(comm, this.builder.cursor);
     const snapshot = this.builder.build(raw, this.rx.now() / 1000);
     this.log.debug({ event: 'scheduler.poll', workers: raw.workers.length, tasks: raw.tasks, statusQueried: raw.statusQueried }, 'polled');

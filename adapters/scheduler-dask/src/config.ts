@@ -20,6 +20,11 @@ export const daskSchedulerSchema = {
         format: 'whole-number',
         default: 0,
       },
+      claimTtl: {
+        doc: 'How long the mark an ebbtide leaves on the scheduler (so a second ebbtide of the same cluster.name refuses to start) outlives its last renewal; renewed every third of it. A restart on the same host takes over at once when the old process is gone.',
+        format: 'positive-duration',
+        default: '30s',
+      },
       retireTimeout: {
         doc: 'Deadline for retire_workers, which copies the unique results of the retiring workers first.',
         format: 'positive-duration',
@@ -39,6 +44,8 @@ export interface DaskSchedulerOptions {
   /** 0 = unlimited. */
   maxStartAttempts: number;
   retireTimeoutMs: number;
+  /** How long the cluster mark outlives its last renewal. */
+  claimTtlMs: number;
   /** Seconds per prefix before one is learned (core's `scheduler.defaultTaskDurations`). */
   defaultTaskDurations: Record<string, number>;
 }
@@ -51,7 +58,7 @@ const FALLBACK_POLL_SECONDS = 1;
  * @throws EbbtideError `CONFIG_INVALID` naming `scheduler.address` when it is empty or malformed.
  */
 export function daskSchedulerOptions(config: EbbtideConfig): DaskSchedulerOptions {
-  const section = (config.scheduler as { dask?: { pollInterval: number; timeout: number; maxStartAttempts: number; retireTimeout: number } }).dask;
+  const section = (config.scheduler as { dask?: { pollInterval: number; timeout: number; maxStartAttempts: number; retireTimeout: number; claimTtl: number } }).dask;
   const { address } = parseDaskAddress(config.scheduler.address ?? '', 'scheduler.address');
   const poll = section?.pollInterval || config.adaptive.interval || FALLBACK_POLL_SECONDS;
   return {
@@ -60,6 +67,7 @@ export function daskSchedulerOptions(config: EbbtideConfig): DaskSchedulerOption
     timeoutMs: (section?.timeout ?? 10) * 1000,
     maxStartAttempts: section?.maxStartAttempts ?? 0,
     retireTimeoutMs: (section?.retireTimeout ?? 300) * 1000,
+    claimTtlMs: (section?.claimTtl ?? 30) * 1000,
     defaultTaskDurations: { ...(config.scheduler.defaultTaskDurations ?? {}) },
   };
 }

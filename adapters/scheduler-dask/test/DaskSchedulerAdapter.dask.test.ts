@@ -185,7 +185,8 @@ describe('DaskSchedulerAdapter.retire with nowhere to move the data', function (
     const adapter = new DaskSchedulerAdapter(adapterOptions(scheduler.address), new MemoryLogger(), asyncScheduler);
     try {
       const result = await adapter.retire(['w9']);
-      expect(result.outcomes).to.deep.equal([{ name: 'w9', status: 'kept', reason: KEPT_REASON }]);
+      // What stopping it would lose: the one result only it holds.
+      expect(result.outcomes).to.deep.equal([{ name: 'w9', status: 'kept', reason: KEPT_REASON, held: { count: 1, keys: ['stuck-1'] } }]);
       const workers = (await client.request({ cmd: 'workers' }))['workers'] as Record<string, string>;
       expect(workers).to.deep.equal({ [w9.address]: 'w9' });
       expect(await client.request({ cmd: 'gather', key: 'stuck-1' })).to.include({ nbytes: 10_000 });

@@ -72,6 +72,7 @@ describe('dask-scheduler config', () => {
       timeoutMs: 10_000,
       maxStartAttempts: 0,
       retireTimeoutMs: 300_000,
+      claimTtlMs: 30_000,
       defaultTaskDurations: {},
     });
   });

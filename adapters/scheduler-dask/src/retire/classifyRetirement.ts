@@ -15,7 +15,12 @@ export interface RetirementFacts {
   after?: ReadonlySet<string>;
   /** Bytes of results only the worker held, which Dask had to copy before retiring it. */
   uniqueBytes?: ReadonlyMap<string, number>;
+  /** Keys of the results only the worker held (what a kept worker would lose if stopped). */
+  uniqueKeys?: ReadonlyMap<string, readonly string[]>;
 }
+
+/** Keys listed in a kept outcome; the count is always exact. */
+const HELD_KEYS_SHOWN = 20;
 
 /**
  * One outcome per requested name (duplicates collapse), in request order.
@@ -38,7 +43,8 @@ export function classifyRetirement(names: readonly string[], facts: RetirementFa
     } else if (facts.after && !facts.after.has(name)) {
       out.push({ name, status: 'unknown', reason: 'the worker left the scheduler during retirement' });
     } else {
-      out.push({ name, status: 'kept', reason: KEPT_REASON });
+      const keys = facts.uniqueKeys?.get(name);
+      out.push({ name, status: 'kept', reason: KEPT_REASON, ...(keys ? { held: { count: keys.length, keys: keys.slice(0, HELD_KEYS_SHOWN) } } : {}) });
     }
   }
   return out;

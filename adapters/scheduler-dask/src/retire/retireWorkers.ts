@@ -30,7 +30,8 @@ export async function retireWorkers(comm: DaskComm, names: readonly string[], op
   if (known.size === 0) return { outcomes: classifyRetirement(names, { known, retired: new Set() }) };
 
   const addresses = [...known].map((n) => byName.get(n)!.address);
-  const uniqueByAddress = await measureUniqueBytes(comm, addresses);
+  const unique = await measureUnique(comm, addresses);
+  const uniqueByAddress = unique?.bytes;
   const reply = await comm.call(
     'retire_workers',
     { names: [...known], close_workers: true, remove: true, stimulus_id: options.stimulusId },
@@ -40,32 +41,56 @@ export async function retireWorkers(comm: DaskComm, names: readonly string[], op
   let after: Set<string> | undefined;
   if ([...known].some((n) => !retired.has(n))) after = new Set(parseIdentity(await comm.call('identity')).map((w) => w.name));
   const uniqueBytes = uniqueByAddress && new Map([...known].map((n) => [n, uniqueByAddress.get(byName.get(n)!.address) ?? 0]));
-  return { outcomes: classifyRetirement(names, { known, retired, ...(after ? { after } : {}), ...(uniqueBytes ? { uniqueBytes } : {}) }) };
+  const uniqueKeys = unique && new Map([...known].map((n) => [n, unique.keys.get(byName.get(n)!.address) ?? []]));
+  return {
+    outcomes: classifyRetirement(names, {
+      known,
+      retired,
+      ...(after ? { after } : {}),
+      ...(uniqueBytes ? { uniqueBytes } : {}),
+      ...(uniqueKeys ? { uniqueKeys } : {}),
+    }),
+  };
 }
 
 /**
- * Bytes of results held only by the given workers, per worker. A result held by several of
- * them (and nobody else) is counted once, for the first of them in `addresses`.
- * Undefined when the scheduler's data changed under the three reads (a key was forgotten).
+ * Results held only by the given workers, per worker: their bytes and their keys (as Dask
+ * shows them: a tuple key as its JSON). A result held by several of them (and nobody else)
+ * counts once, for the first of them in `addresses`. Undefined when the scheduler's data
+ * changed under the three reads (a key was forgotten).
  */
-async function measureUniqueBytes(comm: DaskComm, addresses: readonly string[]): Promise<Map<string, number> | undefined> {
+async function measureUnique(
+  comm: DaskComm,
+  addresses: readonly string[],
+): Promise<{ bytes: Map<string, number>; keys: Map<string, string[]> } | undefined> {
   try {
     const hasWhat = parseHasWhat(await comm.call('has_what', { workers: addresses }));
     const owner = new Map<string, string>();
     for (const address of addresses) for (const key of hasWhat.get(address) ?? []) if (!owner.has(keyId(key))) owner.set(keyId(key), address);
-    const out = new Map<string, number>(addresses.map((a) => [a, 0]));
-    if (owner.size === 0) return out;
-    const keys: DaskKey[] = [...owner.keys()].map(keyFromId);
-    const whoHas = parseWhoHas(await comm.call('who_has', { keys }));
+    const bytes = new Map<string, number>(addresses.map((a) => [a, 0]));
+    const keys = new Map<string, string[]>(addresses.map((a) => [a, []]));
+    if (owner.size === 0) return { bytes, keys };
+    const ids: DaskKey[] = [...owner.keys()].map(keyFromId);
+    const whoHas = parseWhoHas(await comm.call('who_has', { keys: ids }));
     const retiring = new Set(addresses);
     const unique = [...owner.keys()].filter((id) => (whoHas[id] ?? []).every((a) => retiring.has(a)));
-    if (unique.length === 0) return out;
+    if (unique.length === 0) return { bytes, keys };
     const sizes = parseNbytes(await comm.call('nbytes', { keys: unique.map(keyFromId), summary: false }));
-    for (const id of unique) out.set(owner.get(id)!, out.get(owner.get(id)!)! + (sizes[id] ?? 0));
-    return out;
+    for (const id of unique) {
+      const at = owner.get(id)!;
+      bytes.set(at, bytes.get(at)! + (sizes[id] ?? 0));
+      keys.get(at)!.push(displayKey(id));
+    }
+    return { bytes, keys };
   } catch (e) {
     // A key forgotten between two reads makes Dask raise KeyError: give up on the figure only.
     if (isEbbtideError(e) && e.code === 'SCHEDULER_PROTOCOL') return undefined;
     throw e;
   }
+}
+
+/** A key as a person reads it: a string as is, a tuple as its JSON. */
+function displayKey(id: string): string {
+  const key = keyFromId(id);
+  return typeof key === 'string' ? key : JSON.stringify(key);
 }

@@ -9,6 +9,7 @@ export function adapterOptions(address: string, overrides: Partial<DaskScheduler
     timeoutMs: 5000,
     maxStartAttempts: 1,
     retireTimeoutMs: 60_000,
+    claimTtlMs: 30_000,
     defaultTaskDurations: {},
     ...overrides,
   };
