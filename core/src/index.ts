@@ -6,6 +6,7 @@ export type { Recommendation } from './decide/Recommendation.js';
 export { clampTarget, type ClampResult } from './decide/clampTarget.js';
 export { recommend, type RecommendInput, type RecommendOutput } from './decide/recommend.js';
 export { decideTick, type DecideTickInput } from './decide/decideTick.js';
+export { decisionRule } from './decide/decisionRule.js';
 export { SchedulerStateStore, type SchedulerStateStoreOptions, type StoreCounts } from './state/SchedulerStateStore.js';
 export { keySplit } from './state/keySplit.js';
 export { Cluster, type AdoptionResult, type CapacityLimit, type ClusterOptions, type ScaleResult } from './cluster/Cluster.js';

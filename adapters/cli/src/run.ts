@@ -1,4 +1,4 @@
-import { EbbtideError, Kernel, type KernelOptions, createStderrLogger, exitCodeFor } from '@ebbtide/core';
+import { EbbtideError, Kernel, type KernelOptions, createStderrLogger, exitCodeFor, formatDuration, parseDuration } from '@ebbtide/core';
 import { type OptionSpec, parseArgs } from './args.js';
 import { builtinPlugins } from './builtins.js';
 import { configCommand } from './commands/config.js';
@@ -13,9 +13,12 @@ import { printError } from './printError.js';
 export const USAGE = `ebbtide — size a cluster to its work, live
 
 Usage:
-  ebbtide demo [--duration S] [--json]       the embedded scheduler, local workers and a bursty workload
-  ebbtide up [-c FILE] [--record FILE]       run the autoscaler until SIGINT/SIGTERM (optionally recording it)
-  ebbtide simulate (--trace FILE | --profile interactive|batch) [-c FILE ...] [--plot OUT.svg] [--json] [--seed N] [--duration S]
+  ebbtide demo [-c FILE] [--duration D] [--json]
+                                             the embedded scheduler, workers from the config's backend (local by
+                                             default) and a bursty workload; D like 60s, 2m
+  ebbtide up [-c FILE] [--record FILE]       run the autoscaler until SIGINT/SIGTERM (optionally recording it);
+                                             exit 3 if a shutdown had to drop results (shutdown.workers: stop)
+  ebbtide simulate (--trace FILE | --profile interactive|batch) [-c FILE ...] [--plot OUT.svg] [--json] [--seed N] [--duration D]
                                              replay load through each config on a virtual clock and compare
   ebbtide decide --snapshot FILE [-c FILE]   one decision per snapshot (.json or .jsonl) as JSON lines
   ebbtide config [--check] [--json] [-c FILE] the effective configuration and where each value came from
@@ -48,6 +51,18 @@ const SPECS: Record<string, OptionSpec> = {
   seed: { value: true },
 };
 
+/**
+ * A duration-valued command-line option, read like every duration key of the config: `45s`,
+ * `250ms`, `2h`, or a number of seconds.
+ */
+function durationOption(name: string, value: string | boolean, atLeast: number): number {
+  const seconds = parseDuration(value);
+  if (seconds === undefined || seconds < atLeast) {
+    throw new EbbtideError('USAGE', `--${name}: expected a duration of at least ${formatDuration(atLeast)} such as "45s", "2m", "2h" or a number of seconds, got ${JSON.stringify(value)}`);
+  }
+  return seconds;
+}
+
 /** Runs one `ebbtide` invocation; returns the exit code. Never throws for user mistakes. */
 export async function run(argv: readonly string[], io: CliIo, extra: Partial<KernelOptions> = {}): Promise<number> {
   let verbose = argv.includes('--verbose');
@@ -72,7 +87,7 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
           cwd: io.cwd,
           ...(preset ? { preset } : {}),
         },
-        logger: (config) => createStderrLogger(verbose ? 'debug' : config.log.level, config.log.format),
+        logger: (config) => createStderrLogger(verbose ? 'debug' : config.log.level, config.log.format, () => new Date().toISOString()),
         ...extra,
       });
     switch (args.command) {
@@ -86,11 +101,15 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
         return await upCommand(kernel, io, typeof args.options.record === 'string' ? { record: args.options.record } : {});
       }
       case 'demo': {
-        const duration = args.options.duration === undefined ? 60 : Number(args.options.duration);
-        if (!Number.isFinite(duration) || duration < 10) {
-          throw new EbbtideError('USAGE', `--duration: expected a number of seconds >= 10, got ${JSON.stringify(args.options.duration)}`);
-        }
+        const duration = args.options.duration === undefined ? 60 : durationOption('duration', args.options.duration, 10);
         const kernel = await kernelFor(demoPreset());
+        if (kernel.config.scheduler.type !== 'embedded') {
+          throw new EbbtideError(
+            'USAGE',
+            `demo runs its workload on the embedded scheduler, but the config selects scheduler.type ${kernel.config.scheduler.type} (from ${kernel.loaded.sources['scheduler.type']})`,
+            { hint: 'drop scheduler.type from the demo config; its backend (backend.type) is used as given' },
+          );
+        }
         return await demoCommand(kernel, io, { duration, json: Boolean(args.options.json) });
       }
       case 'simulate': {
@@ -103,7 +122,7 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
         };
         const str = (name: string) => (typeof args.options[name] === 'string' ? (args.options[name] as string) : undefined);
         const seed = num('seed');
-        const duration = num('duration');
+        const duration = args.options.duration === undefined ? undefined : durationOption('duration', args.options.duration, 1);
         const trace = str('trace');
         const profile = str('profile');
         const plot = str('plot');

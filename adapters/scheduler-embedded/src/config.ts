@@ -95,6 +95,13 @@ interface EmbeddedSection {
  */
 export function embeddedOptions(config: EbbtideConfig): EmbeddedSchedulerOptions {
   const s = config.scheduler.embedded as EmbeddedSection;
+  // The embedded scheduler's state (queue, results) dies with this process: workers kept for a
+  // next ebbtide would have no scheduler to work for.
+  if ((config.shutdown as { workers?: string } | undefined)?.workers === 'keep') {
+    throw new EbbtideError('CONFIG_INVALID', 'shutdown.workers: keep needs a scheduler that outlives ebbtide; the embedded scheduler ends with this process (use stop, or scheduler.type dask)', {
+      key: 'shutdown.workers',
+    });
+  }
   if (s.maxFrameSize !== null) {
     throw new EbbtideError('CONFIG_INVALID', 'scheduler.embedded.maxFrameSize was renamed to scheduler.embedded.maxFrameBytes (its default is now 64MiB)', {
       key: 'scheduler.embedded.maxFrameSize',

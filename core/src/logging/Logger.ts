@@ -20,26 +20,29 @@ export interface LogRecord {
   level: Exclude<LogLevel, 'silent'>;
   message: string;
   fields: LogFields;
+  /** ISO 8601 time the record was made, when the sink's owner gave the logger a clock. */
+  time?: string;
 }
 
-/** Writes records at or above `level` through `sink`. */
+/** Writes records at or above `level` through `sink`, stamped by `clock` when one is given. */
 export class SinkLogger implements Logger {
   constructor(
     private readonly sink: (r: LogRecord) => void,
     private readonly level: LogLevel = 'info',
     private readonly bound: LogFields = {},
+    private readonly clock?: () => string,
   ) {}
 
   private emit(level: LogRecord['level'], fields: LogFields, message: string): void {
     if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(this.level)) return;
-    this.sink({ level, message, fields: { ...this.bound, ...fields } });
+    this.sink({ level, message, fields: { ...this.bound, ...fields }, ...(this.clock ? { time: this.clock() } : {}) });
   }
   debug(fields: LogFields, message: string): void { this.emit('debug', fields, message); }
   info(fields: LogFields, message: string): void { this.emit('info', fields, message); }
   warn(fields: LogFields, message: string): void { this.emit('warn', fields, message); }
   error(fields: LogFields, message: string): void { this.emit('error', fields, message); }
   child(fields: LogFields): Logger {
-    return new SinkLogger(this.sink, this.level, { ...this.bound, ...fields });
+    return new SinkLogger(this.sink, this.level, { ...this.bound, ...fields }, this.clock);
   }
 }
 
@@ -56,10 +59,16 @@ export class MemoryLogger extends SinkLogger {
   }
 }
 
+/** JSON has no infinity: `maximum: inf` is logged as the config writes it, `"inf"`, not `null`. */
+function jsonValue(_key: string, v: unknown): unknown {
+  if (v instanceof Error) return v.message;
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+  return v;
+}
+
 function formatValue(v: unknown): string {
   if (typeof v === 'string') return /\s/.test(v) ? JSON.stringify(v) : v;
-  if (v instanceof Error) return JSON.stringify(v.message);
-  return JSON.stringify(v);
+  return JSON.stringify(v, jsonValue);
 }
 
 /** One human-readable line: `LEVEL [plugin] message key=value ...`. */
@@ -73,13 +82,16 @@ export function formatPretty(r: LogRecord): string {
   return tail ? `${head} ${tail}` : head;
 }
 
-/** One JSON object per line. */
+/** One JSON object per line: `time` (ISO 8601, when stamped), `level`, `msg`, then the fields. */
 export function formatJson(r: LogRecord): string {
-  return JSON.stringify({ level: r.level, msg: r.message, ...r.fields }, (_k, v) => (v instanceof Error ? v.message : v));
+  return JSON.stringify({ ...(r.time ? { time: r.time } : {}), level: r.level, msg: r.message, ...r.fields }, jsonValue);
 }
 
-/** A logger writing to stderr in `pretty` or `json` format. */
-export function createStderrLogger(level: LogLevel, format: 'pretty' | 'json'): Logger {
+/**
+ * A logger writing to stderr in `pretty` or `json` format. `clock` stamps each record (the
+ * command line passes the wall clock; the core itself reads no clock).
+ */
+export function createStderrLogger(level: LogLevel, format: 'pretty' | 'json', clock?: () => string): Logger {
   const fmt = format === 'json' ? formatJson : formatPretty;
-  return new SinkLogger((r) => process.stderr.write(fmt(r) + '\n'), level);
+  return new SinkLogger((r) => process.stderr.write(fmt(r) + '\n'), level, {}, clock);
 }

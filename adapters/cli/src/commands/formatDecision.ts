@@ -1,4 +1,4 @@
-import type { DecisionRecord } from '@ebbtide/core';
+import { type DecisionRecord, decisionRule } from '@ebbtide/core';
 
 function clock(time: number | undefined): string {
   return new Date((time ?? 0) * 1000).toISOString().slice(11, 19);
@@ -8,7 +8,7 @@ function clock(time: number | undefined): string {
 export function formatDecision(r: DecisionRecord): string {
   const rec = r.recommendation;
   const plan = r.inputs?.plan ?? 0;
-  const why = String(r.explanation.rule ?? '');
+  const why = decisionRule(r);
   const out = r.outcome;
   let action: string;
   if (rec.status === 'up') action = `up ${plan} -> ${rec.n}${out?.started?.length ? ` started ${out.started.join(',')}` : ''}`;
@@ -20,8 +20,25 @@ export function formatDecision(r: DecisionRecord): string {
   return `${clock(r.time)} target=${r.target}${capped ? ` (capped to ${r.safeTarget} by ${capped})` : ''} workers=${r.inputs?.workers ?? '?'} ${action}${kept}${failed}${why ? ` (${why})` : ''}`;
 }
 
-/** The compact status line `up` prints every few seconds. */
+/**
+ * The compact status line `up` prints: what the scheduler shows, what ebbtide plans and why it
+ * is holding, if it is. While the scheduler cannot be read it says `blind since HH:MM:SS`, so
+ * stale numbers are never shown as current.
+ */
 export function formatStatus(r: DecisionRecord): string {
+  return `${clock(r.time)} status ${statusBody(r)}`;
+}
+
+/** The status line without its time: two equal bodies mean nothing changed. */
+export function statusBody(r: DecisionRecord): string {
   const i = r.inputs;
-  return `${clock(r.time)} status workers=${i?.workers ?? 0} plan=${i?.plan ?? 0} requested=${i?.requested ?? 0} queued=${i?.tasksQueued ?? 0} unrunnable=${i?.tasksUnrunnable ?? 0} processing=${i?.tasksProcessing ?? 0} target=${r.target}`;
+  const capacity = r.explanation.capacity as { until?: number; reason?: string } | undefined;
+  const holds = [
+    ...(r.blind ? [`blind since ${clock(r.blind.since)} (scheduler unreachable; numbers are from before)`] : []),
+    ...(capacity ? [`capacity-limited until ${clock(capacity.until)}: ${capacity.reason ?? ''}`] : []),
+  ];
+  return (
+    `workers=${i?.workers ?? 0} plan=${i?.plan ?? 0} requested=${i?.requested ?? 0} queued=${i?.tasksQueued ?? 0} unrunnable=${i?.tasksUnrunnable ?? 0} processing=${i?.tasksProcessing ?? 0} target=${r.target}` +
+    (holds.length ? ` ${holds.join('; ')}` : '')
+  );
 }

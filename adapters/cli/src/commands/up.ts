@@ -1,19 +1,22 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import type { Subscription } from 'rxjs';
-import { Autoscaler, type DecisionRecord, type Kernel, record } from '@ebbtide/core';
+import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { type Subscription, interval } from 'rxjs';
+import { Autoscaler, type DecisionRecord, EbbtideError, type Kernel, describeError, record } from '@ebbtide/core';
 import type { CliIo } from '../io.js';
-import { formatDecision, formatStatus } from './formatDecision.js';
+import { formatDecision, formatStatus, statusBody } from './formatDecision.js';
 
 export interface UpOptions {
   /** Write a recording (JSON lines) of every scheduler event and decision to this file. */
   record?: string;
-  /** Seconds between status lines. */
-  statusEvery?: number;
+  /** Seconds between status lines when nothing changed (a heartbeat). */
+  heartbeatEvery?: number;
   /** Resolves when the command should stop (a signal); defaults to SIGINT/SIGTERM. */
   stopSignal?: Promise<string>;
 }
 
-/** Resolves with the name of the first SIGINT/SIGTERM; a second one exits at once. */
+/** Exit code when a `stop` shutdown had to stop workers still holding results nothing else holds. */
+export const EXIT_RESULTS_LOST = 3;
+
+/** Resolves with the name of the first SIGINT/SIGTERM; a second one calls `onSecond`. */
 export function onceSignalled(onSecond: () => void): Promise<string> {
   return new Promise((resolve) => {
     let seen = false;
@@ -31,43 +34,96 @@ export function onceSignalled(onSecond: () => void): Promise<string> {
 }
 
 /**
+ * Resolves when the process that launched us goes away, for launches through a wrapper that
+ * does not forward signals: `npx ebbtide up` (npm's `exec`) exits on SIGTERM and leaves its
+ * child running under init. Only watched when npm launched us; a plain `nohup ebbtide up &`
+ * must survive its shell.
+ */
+function wrapperGone(io: CliIo, kernel: Kernel): { gone: Promise<string>; sub?: Subscription } {
+  if (!io.env.npm_command && !io.env.npm_execpath) return { gone: new Promise(() => undefined) };
+  const parent = process.ppid;
+  let sub: Subscription | undefined;
+  const gone = new Promise<string>((resolve) => {
+    sub = interval(1000, kernel.rxScheduler).subscribe(() => {
+      if (process.ppid !== parent) resolve(`its launcher (pid ${parent}) exited`);
+    });
+  });
+  return { gone, ...(sub ? { sub } : {}) };
+}
+
+/** Opens the recording file before anything connects, so a bad path is a clear error at once. */
+function openRecording(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : describeError(e);
+    throw new EbbtideError('USAGE', `--record ${path}: cannot write the recording there: ${why}`, { hint: 'give a file path in an existing, writable folder' });
+  }
+}
+
+/**
  * `ebbtide up`: runs the configured scheduler adapter, backend and plugins until SIGINT/SIGTERM,
- * printing one line per non-same decision and a status line every few seconds, then shuts down
- * cleanly (loop stopped, workers retired or stopped).
+ * printing one line per non-same decision and a status line when something changed (and a
+ * heartbeat at most every minute otherwise), then shuts down as `shutdown.workers` says.
+ * Exit code 0, or 3 when a `stop` shutdown lost results it could not move.
  */
 export async function upCommand(kernel: Kernel, io: CliIo, options: UpOptions = {}): Promise<number> {
-  const auto = await Autoscaler.start(kernel);
+  const fd = options.record ? openRecording(options.record) : undefined;
+  let auto: Autoscaler;
+  try {
+    auto = await Autoscaler.start(kernel);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    throw e;
+  }
   let recording: { stream: WriteStream; sub: Subscription } | undefined;
-  if (options.record) {
-    const stream = createWriteStream(options.record, { flags: 'w' });
+  if (fd !== undefined) {
+    const stream = createWriteStream('', { fd });
     recording = { stream, sub: record(auto, (line) => stream.write(line + '\n')) };
     io.stdout(`recording to ${options.record}\n`);
   }
-  const external = kernel.config.scheduler.type !== 'embedded';
+  const config = kernel.config;
+  const external = config.scheduler.type !== 'embedded';
   if (auto.scheduler.address) io.stdout(`scheduler at ${auto.scheduler.address}\n`);
+  if (auto.adoption.adopted.length) io.stdout(`adopted ${auto.adoption.adopted.length} existing worker(s) of cluster ${config.cluster.name}: ${auto.adoption.adopted.join(', ')}\n`);
   io.stdout(
-    `ebbtide up: scheduler ${kernel.config.scheduler.type}, backend ${kernel.config.backend.type}, minimum ${kernel.config.adaptive.minimum}, maximum ${kernel.config.adaptive.maximum === Infinity ? 'inf' : kernel.config.adaptive.maximum}; Ctrl-C to stop\n`,
+    `ebbtide up: cluster ${config.cluster.name}, scheduler ${config.scheduler.type}, backend ${config.backend.type}, minimum ${config.adaptive.minimum}, maximum ${config.adaptive.maximum === Infinity ? 'inf' : config.adaptive.maximum}, shutdown.workers ${config.shutdown.workers}; Ctrl-C to stop\n`,
   );
-  const every = options.statusEvery ?? 5;
+  const heartbeat = options.heartbeatEvery ?? 60;
+  let lastBody = '';
   let lastStatus = -Infinity;
   auto.decisions$.subscribe((r: DecisionRecord) => {
+    if (r.outcome?.status === 'shutdown') return;
     if (r.recommendation.status !== 'same' || r.outcome?.status === 'failed') io.stdout(formatDecision(r) + '\n');
-    if ((r.time ?? 0) - lastStatus >= every) {
-      lastStatus = r.time ?? 0;
+    const body = statusBody(r);
+    const t = r.time ?? 0;
+    if (body !== lastBody || t - lastStatus >= heartbeat) {
+      lastBody = body;
+      lastStatus = t;
       io.stdout(formatStatus(r) + '\n');
     }
   });
-  const signal = await (options.stopSignal ??
-    onceSignalled(() => {
-      io.stderr('second signal: stopping workers now\n');
-      void auto.backend.close().finally(() => process.exit(130));
-    }));
-  io.stdout(`received ${signal}: shutting down\n`);
-  await auto.shutdown(`signal ${signal}`, { retire: external });
+  const launcher = wrapperGone(io, kernel);
+  const signal = await Promise.race([
+    options.stopSignal ??
+      onceSignalled(() => {
+        io.stderr('second signal: stopping workers now\n');
+        void auto.backend.close().finally(() => process.exit(130));
+      }),
+    launcher.gone,
+  ]);
+  launcher.sub?.unsubscribe();
+  io.stdout(`received ${signal}: shutting down (shutdown.workers ${config.shutdown.workers})\n`);
+  const summary = await auto.shutdown(`signal ${signal}`, { retire: external });
   if (recording) {
     recording.sub.unsubscribe();
     await new Promise<void>((r) => recording!.stream.end(r));
   }
+  if (summary.left.length) io.stdout(`left ${summary.left.length} worker(s) running for the next ebbtide: ${summary.left.join(', ')}\n`);
+  if (summary.lost.count) {
+    io.stderr(`results lost: ${summary.lost.count} (${summary.lost.keys.join(', ')}${summary.lost.count > summary.lost.keys.length ? ', …' : ''})\n`);
+  }
   io.stdout('stopped\n');
-  return 0;
+  return summary.lost.count ? EXIT_RESULTS_LOST : 0;
 }
