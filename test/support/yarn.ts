@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './paths.js';
+
+/** A running real YARN (test/servers/yarn): one RM with the Services API, one NodeManager. */
+export interface YarnServer {
+  /** The RM web address, `http://127.0.0.1:PORT`. */
+  url: string;
+  dir: string;
+  /** Milliseconds from spawning start.mjs to its ready line. */
+  startMs: number;
+  proc: ChildProcess;
+  /** SIGTERM, wait for the JVM and every container to be gone, remove the folder. */
+  stop(): Promise<void>;
+}
+
+export const YARN_START = join(ROOT, 'test', 'servers', 'yarn', 'start.mjs');
+
+/**
+ * Starts the YARN harness and resolves on its `ready YARN_RM=` line. A cold first run builds it
+ * with Maven (minutes); later runs start in seconds.
+ */
+export async function startYarn(args: string[] = [], timeoutMs = 900_000): Promise<YarnServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'ebbtide-yarn-'));
+  const t0 = Date.now();
+  const proc = spawn(process.execPath, [YARN_START, '--dir', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`YARN harness not ready within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /ready YARN_RM=(\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`YARN harness exited (${code}) before it was ready; stderr: ${stderr}`));
+    });
+  });
+  const startMs = Date.now() - t0;
+  return {
+    url,
+    dir,
+    startMs,
+    proc,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Pids of processes whose environment has `key=value` (worker containers carry their name and the run's marker). */
+export function pidsWithEnv(pairs: Record<string, string>): number[] {
+  const want = Object.entries(pairs).map(([k, v]) => `${k}=${v}`);
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let env: string[];
+    try {
+      env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (want.every((w) => env.includes(w))) {
+      // Zombies keep their environ until reaped: not alive.
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      } catch {
+        continue;
+      }
+      out.push(Number(entry));
+    }
+  }
+  return out;
+}
+
+/** GET a path of the RM's own REST API (an independent look, not through the backend). */
+export async function rmGet<T = unknown>(url: string, path: string, user = 'ebbtide'): Promise<{ status: number; body: T }> {
+  const sep = path.includes('?') ? '&' : '?';
+  const res = await fetch(`${url}${path}${sep}user.name=${encodeURIComponent(user)}`, { headers: { accept: 'application/json' } });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = text;
+  }
+  return { status: res.status, body: body as T };
+}
