@@ -66,7 +66,7 @@ describe('ebbtide up on Mesos: a restarted ebbtide adopts the tasks of the one t
     return { proc, out: () => out, exited };
   }
 
-  it('adopts both workers (same framework, same processes, nothing launched), then retires and kills them on SIGTERM', async () => {
+  it('adopts both workers (same framework, same processes, nothing launched), then retires and stops them on SIGTERM', async () => {
     dir = mkdtempSync(join(tmpdir(), 'ebbtide-mesos-restart-'));
     scheduler = await startDaskScheduler();
     tm = await startTestMaster();
@@ -94,8 +94,10 @@ describe('ebbtide up on Mesos: a restarted ebbtide adopts the tasks of the one t
     second.proc.kill('SIGTERM');
     expect(await second.exited, second.out().slice(-2000)).to.equal(0);
     expect(liveTaskCounts(master).size, 'no task left').to.equal(0);
-    const kills = master.calls.filter((c) => c.type === 'KILL').map((c) => c.body!.kill!.task_id!.value);
-    expect([...new Set(kills)].sort()).to.deep.equal([...pids.keys()].sort());
+    // Retired first: each closed on the scheduler's request (or was killed after the grace period).
+    const tasks = ((await (await fetch(`${master.url()}/master/tasks?framework_id=${fid}`)).json()) as { tasks: Array<{ id: string; state: string }> }).tasks;
+    expect(tasks.map((t) => t.id).sort()).to.deep.equal([...pids.keys()].sort());
+    for (const t of tasks) expect(['TASK_FINISHED', 'TASK_KILLED'], `${t.id} ended ${t.state}`).to.include(t.state);
     expect(master.calls.some((c) => c.type === 'TEARDOWN' && c.frameworkId === fid)).to.equal(true);
   });
 });

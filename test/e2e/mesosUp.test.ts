@@ -37,7 +37,7 @@ describe('ebbtide up with the Mesos backend', function () {
     await tm?.stop();
   });
 
-  it('scales 0 -> 3 -> 0: retires before it kills, kills exactly the retired workers, loses no result, and tears the framework down', async () => {
+  it('scales 0 -> 3 -> 0: retires before it kills, the tasks that go are the retired ones, no result lost, the framework torn down', async () => {
     tm = await startTestMaster({ agents: [{ cpus: 2, mem: 4096 }, { cpus: 2, mem: 4096 }] });
     const { master } = tm;
     const dir = mkdtempSync(join(tmpdir(), 'ebbtide-mesos-up-'));
@@ -95,14 +95,24 @@ describe('ebbtide up with the Mesos backend', function () {
     const retired = new Set(lines.flatMap((l) => (l.decision?.recommendation.status === 'down' ? (l.decision.recommendation.workers ?? []) : [])));
     const launched = master.calls.filter((c) => c.type === 'ACCEPT').flatMap((c) => c.body!.accept!.operations!.flatMap((op) => op.launch?.task_infos ?? []).map((t) => t.task_id.value));
     expect(launched.sort(), 'launched once each').to.deep.equal(['mesos-up-0', 'mesos-up-1', 'mesos-up-2']);
-    const kills = master.calls.filter((c) => c.type === 'KILL');
-    expect(kills.map((c) => c.body!.kill!.task_id!.value).sort(), 'the workers killed are the ones retired').to.deep.equal([...retired].sort());
-    for (const k of kills) {
+    // The tasks that ended are exactly the retired workers, each after its retirement: a retired
+    // worker closes on the scheduler's request (TASK_FINISHED); one that lingers past the grace
+    // period is KILLed, and only after it left the scheduler.
+    const tasks = (await (await fetch(`${master.url()}/master/tasks`)).json()) as { tasks: Array<{ id: string; state: string; statuses: Array<{ state: string; timestamp: number }> }> };
+    expect(tasks.tasks.map((t) => t.id).sort(), 'the tasks that went are the retired ones').to.deep.equal([...retired].sort());
+    for (const t of tasks.tasks) {
+      expect(['TASK_FINISHED', 'TASK_KILLED'], `${t.id} ended ${t.state}`).to.include(t.state);
+      const removed = lines.find((l) => l.event?.type === 'worker.removed' && l.event.name === t.id);
+      expect(removed, `${t.id} left the scheduler`).to.not.equal(undefined);
+      const end = t.statuses.find((st) => st.state === t.state)!.timestamp * 1000;
+      // The recording's clock has millisecond steps, as has the master's.
+      expect(at(removed!), `${t.id} retired (left the scheduler) before its task ended`).to.be.at.most(end + 1);
+    }
+    for (const k of master.calls.filter((c) => c.type === 'KILL')) {
       const name = k.body!.kill!.task_id!.value;
-      const removed = lines.find((l) => l.event?.type === 'worker.removed' && l.event.name === name);
-      expect(removed, `${name} left the scheduler`).to.not.equal(undefined);
-      // The recording's clock has millisecond steps; the master's log is in milliseconds too.
-      expect(at(removed!), `${name} retired (left the scheduler) before its KILL`).to.be.at.most(k.at + 1);
+      expect(retired.has(name), `KILL of ${name}, which was retired`).to.equal(true);
+      const removed = lines.find((l) => l.event?.type === 'worker.removed' && l.event.name === name)!;
+      expect(at(removed), `${name} left the scheduler before its KILL`).to.be.at.most(k.at + 1);
       expect(k.body!.kill!.kill_policy?.grace_period?.nanoseconds).to.equal(3e9);
     }
     // Shutdown tore the framework down; the master shows no framework and no live task.

@@ -278,4 +278,37 @@ describe('Mesos backend faults (test master)', function () {
       silent.close();
     }
   });
+
+  it('stop of retired workers: they get the grace period to end on their own, and only one that does not is killed', async () => {
+    const { b, seen, cluster, master } = await setup({}, { gracePeriod: 1 });
+    const [w0, w1] = [`${cluster}-0`, `${cluster}-1`];
+    await b.start([sleeperSpec(w0), sleeperSpec(w1)]);
+    await until(() => running(seen, w0) && running(seen, w1), 30_000, 'both running');
+    // w0 "closes on the scheduler's request": it ends by itself right after the stop.
+    const stopped = b.stop([w0, w1], { retired: true });
+    master.signalTask(w0, 'SIGTERM');
+    await stopped;
+    expect(calls(tm, 'KILL').map((c) => c.body!.kill!.task_id!.value), 'only the one that stayed').to.deep.equal([w1]);
+    expect(seen.get(w0)!.at(-1)).to.include({ phase: 'exited', failed: false });
+    expect(seen.get(w1)!.at(-1)).to.include({ phase: 'exited', failed: false });
+    expect(taskAlive(master, w0) || taskAlive(master, w1)).to.equal(false);
+  });
+
+  it('tasks left for another scheduler (an embedded one that died with its ebbtide) are killed, not adopted', async () => {
+    const { b, cluster, make, master } = await setup();
+    await b.close();
+    const first = make();
+    const firstSeen = new Map<string, BackendWorkerStatus[]>();
+    first.status$.subscribe((l) => l.forEach((st) => firstSeen.set(st.name, [...(firstSeen.get(st.name) ?? []), st])));
+    await first.adopt({ cluster, scheduler: 'tcp://127.0.0.1:1111' });
+    const w = `${cluster}-0`;
+    await first.start([{ ...sleeperSpec(w), scheduler: 'tcp://127.0.0.1:1111' }]);
+    await until(() => firstSeen.get(w)?.at(-1)?.phase === 'running', 30_000, `${w} running`);
+    await first.close({ keep: true });
+    const next = make();
+    expect(await next.adopt({ cluster, scheduler: 'tcp://127.0.0.1:2222' })).to.deep.equal([]);
+    await until(() => !taskAlive(master, w), 10_000, `${w} killed`);
+    expect(calls(tm, 'KILL').map((c) => c.body!.kill!.task_id!.value)).to.include(w);
+    expect(next.stateFile!.read()!.scheduler).to.equal('tcp://127.0.0.1:2222');
+  });
 });

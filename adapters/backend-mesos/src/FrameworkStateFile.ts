@@ -19,6 +19,8 @@ export interface FrameworkRecord {
   frameworkId: string;
   /** The master it was registered with (informational). */
   master: string;
+  /** The scheduler address its workers connect to, when known: tasks of another one are not adopted. */
+  scheduler?: string;
 }
 
 function pidAlive(pid: number): boolean {

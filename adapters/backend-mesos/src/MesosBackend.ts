@@ -12,6 +12,7 @@ import {
   PLUGIN_OPTIONS,
   RX_SCHEDULER,
   type ResourceBackend,
+  type StopOptions,
   type WorkerSpec,
   describeError,
   formatDuration,
@@ -36,6 +37,10 @@ interface Worker {
   launched: boolean;
   agentId?: string;
   stopRequested: boolean;
+  /** A KILL was sent (re-sent after a resubscription until the task ends). */
+  killSent: boolean;
+  /** A retired worker's wait for its own exit before the KILL. */
+  killDelay?: Subscription;
   deadline?: Subscription;
   exited: Promise<void>;
   resolveExited: () => void;
@@ -92,6 +97,10 @@ export class MesosBackend implements ResourceBackend {
   private largestOffer?: { cpus: number; mem: number };
   private closed = false;
   private superseded = false;
+  /** The scheduler this ebbtide's workers connect to (from adopt). */
+  private scheduler?: string;
+  /** The framework's tasks were started for another scheduler: they are killed, not adopted. */
+  private staleTasks = false;
 
   constructor(
     @inject(PLUGIN_OPTIONS) private readonly options: MesosBackendOptions,
@@ -132,6 +141,7 @@ export class MesosBackend implements ResourceBackend {
   private exit(w: Worker, status: Omit<BackendWorkerStatus, 'name' | 'phase'>): void {
     if (w.status.phase === 'exited') return;
     w.deadline?.unsubscribe();
+    w.killDelay?.unsubscribe();
     w.queuedAt = undefined;
     w.status = { name: w.name, phase: 'exited', ...status };
     const fields = { event: 'worker.exited', worker: w.name, exitCode: status.exitCode, reason: status.reason };
@@ -143,7 +153,7 @@ export class MesosBackend implements ResourceBackend {
   private newWorker(name: string, cpus: number, mem: number, phase: BackendWorkerStatus['phase'], spec?: WorkerSpec): Worker {
     let resolveExited!: () => void;
     const exited = new Promise<void>((r) => (resolveExited = r));
-    const w: Worker = { name, cpus, mem, status: { name, phase }, launched: false, stopRequested: false, exited, resolveExited };
+    const w: Worker = { name, cpus, mem, status: { name, phase }, launched: false, stopRequested: false, killSent: false, exited, resolveExited };
     if (spec) w.spec = spec;
     this.workers.set(name, w);
     return w;
@@ -188,7 +198,8 @@ export class MesosBackend implements ResourceBackend {
 
   private onSubscribed(frameworkId: string): void {
     try {
-      this.state?.write({ frameworkId, master: this.http.leader });
+      const scheduler = this.scheduler ?? this.state?.read()?.scheduler;
+      this.state?.write({ frameworkId, master: this.http.leader, ...(scheduler ? { scheduler } : {}) });
     } catch (e) {
       this.logger.warn({ event: 'state.write-failed', error: describeError(e) }, 'cannot write the framework state file');
     }
@@ -199,7 +210,7 @@ export class MesosBackend implements ResourceBackend {
       this.send('RECONCILE', { reconcile: { tasks: launched.map((w) => ({ task_id: { value: w.name }, ...(w.agentId ? { agent_id: { value: w.agentId } } : {}) })) } });
     }
     this.send('RECONCILE', { reconcile: { tasks: [] } });
-    for (const w of launched) if (w.stopRequested) this.kill(w);
+    for (const w of launched) if (w.killSent) this.kill(w);
     if (this.queue().length === 0) this.suppress();
   }
 
@@ -403,10 +414,13 @@ export class MesosBackend implements ResourceBackend {
     const name = s.task_id.value;
     if (!ACTIVE_STATES.has(s.state)) return;
     const ours = this.cluster !== undefined && name.startsWith(`${this.cluster}-`);
-    if (this.killOnSight.has(name) || this.closed || !ours) {
-      if (ours || this.killOnSight.has(name)) {
+    if (this.killOnSight.has(name) || this.closed || !ours || this.staleTasks) {
+      // (A task already being killed is left to finish its grace period.)
+      if ((ours || this.killOnSight.has(name)) && s.state !== 'TASK_KILLING') {
         this.logger.warn({ event: 'worker.kill-stray', worker: name, state: s.state }, 'killing a task that should not run');
-        void this.send('KILL', { kill: { task_id: s.task_id, ...(s.agent_id ? { agent_id: s.agent_id } : {}), kill_policy: { grace_period: { nanoseconds: 0 } } } });
+        void this.send('KILL', {
+          kill: { task_id: s.task_id, ...(s.agent_id ? { agent_id: s.agent_id } : {}), kill_policy: { grace_period: { nanoseconds: Math.round(this.options.gracePeriod * 1e9) } } },
+        });
       }
       return;
     }
@@ -419,6 +433,7 @@ export class MesosBackend implements ResourceBackend {
   }
 
   private kill(w: Worker): void {
+    w.killSent = true;
     void this.send('KILL', {
       kill: {
         task_id: { value: w.name },
@@ -432,6 +447,11 @@ export class MesosBackend implements ResourceBackend {
 
   async adopt(options: AdoptOptions): Promise<BackendWorkerStatus[]> {
     const state = this.ensureState(options.cluster);
+    const before = state.read()?.scheduler;
+    if (options.scheduler) this.scheduler = options.scheduler;
+    // Workers started for another scheduler (an embedded one that died with its ebbtide) would
+    // never connect to this one: they are killed instead of adopted.
+    this.staleTasks = !!(options.scheduler && before && before !== options.scheduler);
     try {
       this.sub.start();
       await this.sub.whenSubscribed(Math.max(this.options.requestTimeout, 10) * 1000);
@@ -441,6 +461,12 @@ export class MesosBackend implements ResourceBackend {
         const tasks = (JSON.parse(r.body) as { tasks?: OperatorTask[] }).tasks ?? [];
         for (const t of tasks) {
           if (t.framework_id !== fid || !t.id.startsWith(`${options.cluster}-`) || this.workers.has(t.id)) continue;
+          if (this.staleTasks && ACTIVE_STATES.has(t.state)) {
+            this.logger.info({ event: 'worker.kill-stale', worker: t.id, scheduler: before }, 'killing a worker task of another scheduler');
+            this.killOnSight.add(t.id);
+            void this.send('KILL', { kill: { task_id: { value: t.id }, ...(t.slave_id ? { agent_id: { value: t.slave_id } } : {}), kill_policy: { grace_period: { nanoseconds: Math.round(this.options.gracePeriod * 1e9) } } } });
+            continue;
+          }
           if (t.state === 'TASK_UNREACHABLE') {
             this.killOnSight.add(t.id);
             continue;
@@ -500,7 +526,13 @@ export class MesosBackend implements ResourceBackend {
     if (this.queue().length === 0) this.suppress();
   }
 
-  async stop(names: string[]): Promise<void> {
+  /**
+   * KILLs workers (SIGTERM, then SIGKILL after `gracePeriod`) and resolves once they ended.
+   * Workers the scheduler has `retired` are closing on its request already: they get
+   * `gracePeriod` to end on their own before the KILL, since a signal during a worker's own
+   * close can wedge it.
+   */
+  async stop(names: string[], options: StopOptions = {}): Promise<void> {
     const waits: Promise<void>[] = [];
     let changed = false;
     for (const name of names) {
@@ -515,14 +547,21 @@ export class MesosBackend implements ResourceBackend {
       if (!w.stopRequested) {
         w.stopRequested = true;
         w.status = { name, phase: 'stopping' };
-        this.kill(w);
+        if (options.retired) {
+          w.killDelay = timer(this.options.gracePeriod * 1000, this.rx).subscribe(() => {
+            this.logger.warn({ event: 'worker.term', worker: name, grace: this.options.gracePeriod }, 'retired worker did not exit by itself; killing its task');
+            this.kill(w);
+          });
+        } else {
+          this.kill(w);
+        }
       }
       waits.push(w.exited);
     }
     if (changed) this.publish();
     if (this.queue().length === 0) this.suppress();
     if (waits.length === 0) return;
-    const bound = this.options.gracePeriod * 1000 + STOP_MARGIN_MS;
+    const bound = this.options.gracePeriod * (options.retired ? 2 : 1) * 1000 + STOP_MARGIN_MS;
     let t: Subscription | undefined;
     const late = new Promise<void>((resolve) => {
       t = timer(bound, this.rx).subscribe(() => {
@@ -541,6 +580,13 @@ export class MesosBackend implements ResourceBackend {
     if (options.keep || this.superseded) {
       if (this.workers.size) this.logger.info({ event: 'backend.closed', keep: true, frameworkId: this.sub.frameworkId, workers: this.workers.size }, 'leaving the worker tasks running for the next ebbtide');
     } else {
+      // Retired workers still given time to end on their own are killed now.
+      for (const w of this.workers.values()) {
+        if (w.killDelay && !w.killSent) {
+          w.killDelay.unsubscribe();
+          this.kill(w);
+        }
+      }
       await this.stop([...this.workers.keys()]);
       if (this.sub.subscribed) {
         const ok = await this.send('TEARDOWN', {});
