@@ -21,9 +21,10 @@ import type { MesosBackendOptions } from './config.js';
 import { FrameworkStateFile } from './FrameworkStateFile.js';
 import { MesosHttp } from './MesosHttp.js';
 import { MesosSubscription } from './MesosSubscription.js';
-import { ACTIVE_STATES, type MesosEvent, type Offer, type OperatorTask, TERMINAL_STATES, type TaskStatus } from './mesosTypes.js';
+import { ACTIVE_STATES, type MesosEvent, type Offer, type OperatorTask, type TaskStatus } from './mesosTypes.js';
 import { offerSize, packOffer } from './packOffer.js';
 import { taskInfo, taskSize } from './taskInfo.js';
+import { taskTransition } from './taskTransition.js';
 
 interface Worker {
   name: string;
@@ -37,6 +38,8 @@ interface Worker {
   launched: boolean;
   agentId?: string;
   stopRequested: boolean;
+  /** The master reported a state of its task at least once. */
+  reported: boolean;
   /** A KILL was sent (re-sent after a resubscription until the task ends). */
   killSent: boolean;
   /** A retired worker's wait for its own exit before the KILL. */
@@ -54,11 +57,6 @@ const REFUSE_AFTER_ACCEPT_S = 1;
 /** stop() waits for TASK_KILLED at most the grace period plus this. */
 const STOP_MARGIN_MS = 30_000;
 
-const EXIT_CODE = /exited with status (\d+)/;
-
-function describeStatus(s: TaskStatus): string {
-  return `${s.state}${s.reason ? ` (${s.reason})` : ''}${s.message ? `: ${s.message}` : ''}`;
-}
 
 /**
  * `backend.type: mesos` — each worker is a Mesos task of one framework per cluster, driven
@@ -153,7 +151,7 @@ export class MesosBackend implements ResourceBackend {
   private newWorker(name: string, cpus: number, mem: number, phase: BackendWorkerStatus['phase'], spec?: WorkerSpec): Worker {
     let resolveExited!: () => void;
     const exited = new Promise<void>((r) => (resolveExited = r));
-    const w: Worker = { name, cpus, mem, status: { name, phase }, launched: false, stopRequested: false, killSent: false, exited, resolveExited };
+    const w: Worker = { name, cpus, mem, status: { name, phase }, launched: false, stopRequested: false, reported: false, killSent: false, exited, resolveExited };
     if (spec) w.spec = spec;
     this.workers.set(name, w);
     return w;
@@ -348,6 +346,7 @@ export class MesosBackend implements ResourceBackend {
   private requeue(w: Worker): void {
     if (w.status.phase === 'exited') return;
     w.launched = false;
+    w.reported = false;
     w.agentId = undefined;
     w.queuedAt ??= this.rx.now();
     w.status = { name: w.name, phase: 'pending' };
@@ -362,49 +361,33 @@ export class MesosBackend implements ResourceBackend {
     const w = this.workers.get(name);
     if (!w) return this.onStrayUpdate(s);
     if (s.agent_id) w.agentId = s.agent_id.value;
-    const launchLost = s.state === 'TASK_DROPPED' || s.reason === 'REASON_INVALID_OFFERS';
+    const t = taskTransition(s, w);
+    if (t.kind === 'none') return;
+    if (t.kind !== 'relaunch') w.reported = true;
     if (!w.launched) {
-      // Reconciliation answers about a queued worker the master never saw: nothing to learn.
-      if (TERMINAL_STATES.has(s.state) || launchLost) return;
+      // The master knows a launch we were not sure of (an unanswered ACCEPT): it happened.
       w.launched = true;
       w.queuedAt = undefined;
       w.deadline?.unsubscribe();
     }
-    switch (s.state) {
-      case 'TASK_STAGING':
-      case 'TASK_STARTING':
-        if (w.status.phase !== 'pending' && !w.stopRequested) w.status = { name, phase: 'pending' };
-        break;
-      case 'TASK_RUNNING':
-        if (w.stopRequested) {
-          if (w.status.phase !== 'stopping') w.status = { name, phase: 'stopping' };
-        } else if (w.status.phase !== 'running') {
-          w.status = { name, phase: 'running' };
-          this.logger.info({ event: 'worker.started', worker: name, agent: w.agentId }, 'worker task running');
+    switch (t.kind) {
+      case 'phase':
+        if (w.status.phase !== t.phase) {
+          w.status = { name, phase: t.phase };
+          if (t.phase === 'running') this.logger.info({ event: 'worker.started', worker: name, agent: w.agentId }, 'worker task running');
         }
         break;
-      case 'TASK_KILLING':
-        w.status = { name, phase: 'stopping' };
+      case 'relaunch':
+        this.logger.warn({ event: 'worker.relaunch', worker: name, reason: t.reason }, 'launch lost (offer rescinded); queued again');
+        this.requeue(w);
         break;
-      case 'TASK_UNREACHABLE':
-        // Its agent is partitioned away; the task may come back, but the cluster relaunches now.
-        this.killOnSight.add(name);
-        this.kill(w);
-        if (w.stopRequested) this.exit(w, { failed: false, exitCode: null, reason: describeStatus(s) });
-        else this.exit(w, { failed: true, exitCode: null, reason: `agent unreachable: ${describeStatus(s)}` });
+      case 'exited':
+        if (t.mayLive) {
+          this.killOnSight.add(name);
+          this.kill(w);
+        }
+        this.exit(w, { failed: t.failed, exitCode: t.exitCode, reason: t.reason });
         break;
-      default:
-        if (launchLost && !w.stopRequested) {
-          this.logger.warn({ event: 'worker.relaunch', worker: name, reason: describeStatus(s) }, 'launch lost (offer rescinded); queued again');
-          this.requeue(w);
-          break;
-        }
-        if (TERMINAL_STATES.has(s.state)) {
-          const code = EXIT_CODE.exec(s.message ?? '');
-          const exitCode = code ? Number(code[1]) : null;
-          if (w.stopRequested) this.exit(w, { failed: false, exitCode, reason: `stopped (${describeStatus(s)})` });
-          else this.exit(w, { failed: true, exitCode, reason: describeStatus(s) });
-        }
     }
     this.publish();
   }
@@ -427,6 +410,7 @@ export class MesosBackend implements ResourceBackend {
     // One of ours that we did not know (found by reconciliation after a restart): adopt it.
     const w = this.newWorker(name, 0, 0, s.state === 'TASK_RUNNING' ? 'running' : s.state === 'TASK_KILLING' ? 'stopping' : 'pending');
     w.launched = true;
+    w.reported = true;
     if (s.agent_id) w.agentId = s.agent_id.value;
     this.logger.info({ event: 'worker.adopted', worker: name, state: s.state }, 'adopted a running worker task');
     this.publish();
@@ -474,6 +458,7 @@ export class MesosBackend implements ResourceBackend {
           if (!ACTIVE_STATES.has(t.state)) continue;
           const w = this.newWorker(t.id, 0, 0, t.state === 'TASK_RUNNING' ? 'running' : t.state === 'TASK_KILLING' ? 'stopping' : 'pending');
           w.launched = true;
+          w.reported = true;
           if (t.slave_id) w.agentId = t.slave_id;
           this.logger.info({ event: 'worker.adopted', worker: t.id, state: t.state }, 'adopted a running worker task');
         }

@@ -9,6 +9,7 @@ export { FrameworkStateFile, type FrameworkRecord, type LockOwner } from './Fram
 export { RecordIOParser, MAX_RECORD_BYTES } from './RecordIOParser.js';
 export { packOffer, offerSize, type OfferedResource, type PackedTask, type WantedTask } from './packOffer.js';
 export { taskInfo, taskSize } from './taskInfo.js';
+export { type Transition, describeStatus, taskTransition } from './taskTransition.js';
 export { type MesosBackendOptions, checkMasterUrl, defaultStateDir, mesosOptions, mesosSchema } from './config.js';
 
 /** `backend.type: mesos` — workers as Mesos tasks of one framework per cluster. */
