@@ -23,6 +23,7 @@ import {
 import { type MasterView, stateJson, tasksJson } from './operator.js';
 import { recordio } from './recordio.js';
 import { type TaskExit, TaskProcess } from './TaskProcess.js';
+import { validateCall, validateTask } from './validation.js';
 import { CALL_TYPES, type Call, TERMINAL_STATES, type TaskInfo, type TaskState, type TaskStatus } from './types.js';
 
 export interface MesosMasterOptions {
@@ -381,32 +382,12 @@ export class MesosMaster extends EventEmitter {
     if (streamId !== fw.stream.id) {
       return fail(400, `The stream ID '${String(streamId)}' included in this request didn't match the stream ID currently associated with framework ID ${fid}`, call);
     }
-    const invalid = this.validate(call);
+    const invalid = validateCall(call);
     if (invalid) return fail(400, `Failed to validate scheduler::Call: ${invalid}`, call);
     this.record(call.type, 202, replica, call);
     res.writeHead(202);
     res.end();
     this.process(fw, call);
-  }
-
-  private validate(call: Call): string | undefined {
-    switch (call.type) {
-      case 'ACCEPT':
-        return call.accept ? undefined : "Expecting 'accept' to be present";
-      case 'DECLINE':
-        return call.decline ? undefined : "Expecting 'decline' to be present";
-      case 'KILL':
-        return call.kill?.task_id?.value ? undefined : "Expecting 'kill' with 'task_id' to be present";
-      case 'ACKNOWLEDGE': {
-        const a = call.acknowledge;
-        if (!a?.task_id?.value || !a.agent_id?.value || !a.uuid) return "Expecting 'acknowledge' with 'agent_id', 'task_id' and 'uuid'";
-        return Buffer.from(a.uuid, 'base64').length === 16 ? undefined : `Not a valid UUID: '${a.uuid}'`;
-      }
-      case 'SHUTDOWN':
-        return call.shutdown?.executor_id?.value && call.shutdown.agent_id?.value ? undefined : "Expecting 'shutdown' with 'executor_id' and 'agent_id'";
-      default:
-        return undefined;
-    }
   }
 
   private subscribe(replica: number, req: IncomingMessage, res: ServerResponse, call: Call): void {
@@ -622,7 +603,7 @@ export class MesosMaster extends EventEmitter {
     const role = offers[0]!.role;
     let available = offers.reduce((a, o) => add(a, o!.resources), { ...ZERO });
     for (const info of launches) {
-      const problem = this.validateTask(fw, info, agentId, role, available);
+      const problem = validateTask(fw, info, agentId, role, available);
       if (problem) {
         this.masterStatus(fw, info, 'TASK_ERROR', 'REASON_TASK_INVALID', problem);
         continue;
@@ -632,26 +613,6 @@ export class MesosMaster extends EventEmitter {
       this.launch(fw, info, agentId, role, res);
     }
     this.refuse(fw, agentId, available, accept.filters?.refuse_seconds);
-  }
-
-  private validateTask(fw: Framework, info: TaskInfo, agentId: string, role: string, available: Scalars): string | undefined {
-    const id = info.task_id?.value;
-    if (!id) return "Task has no 'task_id'";
-    if (typeof info.name !== 'string') return "Task has no 'name'";
-    if (fw.tasks.has(id)) return `Task has duplicate ID: ${id}`;
-    if (info.agent_id?.value !== agentId) return `Task uses agent ${info.agent_id?.value} which is not the agent ${agentId} of the offers`;
-    if (!info.command === !info.executor) return 'Task should have at least one (but not both) of CommandInfo or ExecutorInfo present';
-    if (info.command && info.command.shell !== false && !info.command.value) return "Task's 'command.value' is empty";
-    if (hasCapability(fw.info, 'MULTI_ROLE')) {
-      const wrong = (info.resources ?? []).find((r) => r.allocation_info?.role !== role);
-      if (wrong) return `Task resource ${wrong.name} has allocation role '${wrong.allocation_info?.role ?? '(none)'}' but the offer was allocated to role '${role}'`;
-    }
-    const want = scalarsOf(info.resources);
-    if (want.cpus <= 0 && want.mem <= 0) return 'Task uses no cpus and no mem';
-    if (!fits(want, available)) {
-      return `Task uses more resources cpus:${want.cpus}; mem:${want.mem}; disk:${want.disk} than available cpus:${available.cpus}; mem:${available.mem}; disk:${available.disk}`;
-    }
-    return undefined;
   }
 
   private launch(fw: Framework, info: TaskInfo, agentId: string, role: string, res: Scalars): void {
