@@ -41,7 +41,7 @@ export interface SimulateOptions {
   sources?: ConfigSources;
   sim?: SimulatorOverrides;
   logger?: Logger;
-  /** Called with every decision record, in order (e.g. to write a recording). */
+  /** Called with every tick's decision record, in order (e.g. to write a recording). */
   onDecision?: (record: DecisionRecord) => void;
 }
 
@@ -177,6 +177,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   let scaleDowns = 0;
   let failedTicks = 0;
   const sub = auto.decisions$.subscribe((r) => {
+    // The record the final shutdown emits is not a tick of the simulated run.
+    if (r.outcome?.status === 'shutdown') return;
     decisions++;
     const status = r.outcome?.status;
     if (status === 'scaled-up') scaleUps++;

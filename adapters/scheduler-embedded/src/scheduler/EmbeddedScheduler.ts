@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Server, type Socket, createServer } from 'node:net';
 import {
   EbbtideError,
@@ -8,29 +7,15 @@ import {
   type SchedulerEvent,
   type SchedulerSnapshot,
   SchedulerStateStore,
-  type WorkerInfo,
+  SchedulingModel,
   keySplit,
   retireEach,
+  retirementStep,
   silentLogger,
 } from '@ebbtide/core';
-import {
-  type Observable,
-  type SchedulerLike,
-  Subject,
-  type Subscription,
-  asyncScheduler,
-  concat,
-  defer,
-  firstValueFrom,
-  from,
-  interval,
-  map,
-  race,
-  timer,
-} from 'rxjs';
-import { formatAddress, plainHost } from '../protocol/address.js';
-import { ByteBudget } from '../protocol/ByteBudget.js';
-import { Connection } from '../protocol/Connection.js';
+import { type Observable, type SchedulerLike, Subject, type Subscription, asyncScheduler, concat, defer, firstValueFrom, from, interval, map, race, timer } from 'rxjs';
+import { formatAddress } from '../protocol/address.js';
+import type { Connection } from '../protocol/Connection.js';
 import {
   type HeartbeatMessage,
   type Message,
@@ -42,9 +27,10 @@ import {
   type WireError,
 } from '../protocol/messages.js';
 import { parseTaskRef } from '../taskRef.js';
-import { MIN_FRAME_BYTES, checkEmbeddedOptions } from './checkOptions.js';
+import { checkEmbeddedOptions } from './checkOptions.js';
+import { ConnectionGate, type ConnectionStats } from './ConnectionGate.js';
 import { DEFAULT_EMBEDDED_OPTIONS, type EmbeddedSchedulerOptions } from './EmbeddedSchedulerOptions.js';
-import type { ClientRecord, TaskRecord, TaskStatus, WorkerRecord } from './records.js';
+import type { ClientRecord, TaskData, TaskRecord, TaskStatus, WorkerData, WorkerRecord } from './records.js';
 
 /** What `EmbeddedScheduler` needs from its host (the adapter injects them). */
 export interface EmbeddedSchedulerDeps {
@@ -64,21 +50,14 @@ class RequestFailed extends Error {
 const MOVE_ATTEMPTS = 3;
 
 /**
- * Largest frame accepted before a connection has registered: a registration is small, and a peer
- * that has not shown the token must not make the scheduler hold a large frame.
- */
-const HANDSHAKE_MAX_FRAME_BYTES = MIN_FRAME_BYTES;
-
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
-}
-
-/**
- * The embedded scheduler: a TCP server for workers and clients, a FIFO ready queue, and the
- * bookkeeping of where every result lives.
+ * The embedded scheduler: the core's `SchedulingModel` (queue, placement, result holders,
+ * retirement plan, loss handling, events) behind a TCP server for workers and clients. This class
+ * is the protocol around the model: it turns messages into model calls, sends what the model
+ * decides (`compute`, `free`, data copies, `close`), relays results to clients, and keeps the
+ * connections in bounds (`ConnectionGate`).
  *
- * Scheduling: a queued task goes to the running worker with the most free thread slots (ties:
- * registration order); tasks wait in FIFO order while no slot is free. Everything it does is
+ * Scheduling (the model's): a queued task goes to the running worker with the most free thread
+ * slots (ties: registration order); tasks wait in FIFO order while no slot is free. Everything is
  * published on `events$` as core `SchedulerEvent`s, so a `SchedulerStateStore` sees the queue,
  * what each worker processes per prefix, the bytes each holds and its memory limit.
  *
@@ -99,23 +78,11 @@ export class EmbeddedScheduler {
   private readonly subject = new Subject<SchedulerEvent>();
   /** Fed by our own events: answers `snapshot()` exactly as the core would see us. */
   private readonly store = new SchedulerStateStore();
-  private readonly workers = new Map<string, WorkerRecord>();
-  private readonly tasks = new Map<string, TaskRecord>();
-  /** FIFO of queued keys (a Set keeps insertion order and deletes in O(1)). */
-  private readonly queue = new Set<string>();
-  private readonly connections = new Set<Connection>();
-  /** Connections that have not registered yet, with the time (ms) each was accepted. */
-  private readonly unregistered = new Map<Connection, number>();
-  /** Bytes of partly received frames, across every connection. */
-  private readonly budget: ByteBudget;
-  private readonly tokenDigest?: Buffer;
-  /** Set while accepts are refused for the connection limit, so that is logged once per episode. */
-  private atConnectionLimit = false;
-  private refusedConnections = 0;
+  private readonly model: SchedulingModel<TaskData, WorkerData>;
+  private readonly gate: ConnectionGate;
   private readonly retirements = new Map<string, Promise<RetireOutcome>>();
   private server?: Server;
   private liveness?: Subscription;
-  private runs = 0;
   private clients = 0;
   private closing?: Promise<void>;
   private listeningAddress?: string;
@@ -127,12 +94,18 @@ export class EmbeddedScheduler {
   constructor(options: Partial<EmbeddedSchedulerOptions> = {}, deps: EmbeddedSchedulerDeps = {}) {
     this.options = { ...DEFAULT_EMBEDDED_OPTIONS, ...options };
     checkEmbeddedOptions(this.options);
-    this.budget = new ByteBudget(this.options.maxBufferedBytes);
-    if (this.options.token !== '') this.tokenDigest = digest(this.options.token);
     this.log = deps.logger ?? silentLogger;
     this.rx = deps.rxScheduler ?? asyncScheduler;
+    this.gate = new ConnectionGate(this.options, this.log, () => this.rx.now());
+    this.model = new SchedulingModel<TaskData, WorkerData>({
+      emit: (e) => this.subject.next(e),
+      // If the socket is already gone, its close handler re-queues this run.
+      assigned: (t, w) => w.data.conn.send({ op: 'compute', key: t.key, run: t.run, fn: t.data.fn, args: t.data.args }),
+      // A lost result is recomputed when a gather asks for it.
+      lostResults: 'keep',
+    });
     this.subject.subscribe((e) => this.store.apply(e));
-    this.events$ = defer(() => concat(from(this.replay()), this.subject));
+    this.events$ = defer(() => concat(from(this.model.replay()), this.subject));
   }
 
   /** `tcp://HOST:PORT` once listening. */
@@ -181,17 +154,17 @@ export class EmbeddedScheduler {
 
   /** Status of a key (`undefined` once released or never submitted); for debugging and tests. */
   taskStatus(key: string): TaskStatus | undefined {
-    return this.tasks.get(key)?.status;
+    return this.model.task(key)?.status as TaskStatus | undefined;
   }
 
   /** Open connections (registered or not) and the bytes of partly received frames they hold. */
-  connectionStats(): { connections: number; unregistered: number; bufferedBytes: number; refused: number } {
-    return { connections: this.connections.size, unregistered: this.unregistered.size, bufferedBytes: this.budget.used, refused: this.refusedConnections };
+  connectionStats(): ConnectionStats {
+    return this.gate.stats();
   }
 
   /** Names of the workers holding the result of `key`. */
   holdersOf(key: string): string[] {
-    return [...(this.tasks.get(key)?.holders ?? [])].map((w) => w.name);
+    return [...(this.model.task(key)?.holders ?? [])].map((w) => w.name);
   }
 
   /**
@@ -203,8 +176,8 @@ export class EmbeddedScheduler {
    */
   async retire(names: string[]): Promise<RetireResult> {
     return retireEach(names, {
-      lookup: (name) => this.workers.get(name),
-      markClosing: (w) => this.setStatus(w, 'closing'),
+      lookup: (name) => this.model.worker(name),
+      markClosing: (w) => this.model.setStatus(w, 'closing'),
       retireOne: (w) => this.retireOne(w),
       inFlight: this.retirements,
     });
@@ -226,63 +199,16 @@ export class EmbeddedScheduler {
       socket.destroy();
       return;
     }
-    if (this.connections.size >= this.options.maxConnections) {
-      socket.destroy();
-      this.refusedConnections++;
-      // Once per episode: a flood of refusals must not become a flood of log lines.
-      if (!this.atConnectionLimit) {
-        this.atConnectionLimit = true;
-        this.log.warn({ event: 'connection.refused', remote: plainHost(socket.remoteAddress), limit: this.options.maxConnections }, 'connection limit reached: refusing new connections');
-      }
-      return;
-    }
-    this.atConnectionLimit = false;
-    const conn: Connection = new Connection(socket, {
-      accept: OPS.toSchedulerFirst,
-      maxFrameBytes: this.options.maxFrameBytes,
-      budget: this.budget,
-      now: () => this.rx.now(),
-      onProtocolError: (e) => this.log.warn({ event: 'connection.malformed', remote: conn.remote, reason: e.message }, 'malformed message: connection closed'),
-      onOverBudget: (holding) =>
-        this.log.warn(
-          { event: 'connection.over-budget', remote: conn.remote, holding, buffered: this.budget.used, limit: this.options.maxBufferedBytes },
-          'buffered bytes across connections would exceed scheduler.embedded.maxBufferedBytes: connection closed',
-        ),
-    });
-    conn.setReceiveLimit(HANDSHAKE_MAX_FRAME_BYTES);
-    this.connections.add(conn);
-    this.unregistered.set(conn, this.rx.now());
-    conn.onClose = () => this.forgetConnection(conn);
+    const conn = this.gate.admit(socket);
+    if (!conn) return;
+    conn.onClose = () => this.gate.forget(conn);
     conn.onMessage = (m) =>
       this.safely(conn, () => {
         if (m.op !== 'register-worker' && m.op !== 'register-client') return;
-        if (!this.authorized(m.token)) {
-          this.log.warn({ event: 'connection.unauthorized', remote: conn.remote, as: m.op === 'register-worker' ? 'worker' : 'client' }, 'registration without the right token: connection closed');
-          conn.replyError(m.id, { kind: 'unauthorized', message: m.token === undefined ? 'this scheduler requires a token (scheduler.embedded.token)' : 'wrong token' });
-          conn.onMessage = () => undefined;
-          conn.end('unauthorized');
-          return;
-        }
+        if (!this.gate.authorize(conn, m)) return;
         if (m.op === 'register-worker') this.registerWorker(conn, m);
         else this.registerClient(conn, m.id);
       });
-  }
-
-  private forgetConnection(conn: Connection): void {
-    this.connections.delete(conn);
-    this.unregistered.delete(conn);
-  }
-
-  /** No token configured, or `token` is it (compared in constant time). */
-  private authorized(token: string | undefined): boolean {
-    if (!this.tokenDigest) return true;
-    return token !== undefined && timingSafeEqual(digest(token), this.tokenDigest);
-  }
-
-  /** A connection became a worker or a client: full-size frames from now on. */
-  private registered(conn: Connection): void {
-    this.unregistered.delete(conn);
-    conn.setReceiveLimit(this.options.maxFrameBytes);
   }
 
   /** Runs a message handler; a bug in it closes that connection instead of the scheduler. */
@@ -296,48 +222,35 @@ export class EmbeddedScheduler {
   }
 
   private registerWorker(conn: Connection, m: RegisterWorkerMessage): void {
-    if (this.workers.has(m.name)) {
+    if (this.model.worker(m.name)) {
       this.log.warn({ event: 'worker.refused', worker: m.name, remote: conn.remote }, 'duplicate worker name');
       conn.replyError(m.id, { kind: 'input', message: `a worker named "${m.name}" is already connected; worker names must be unique` });
       conn.end('duplicate worker name');
       return;
     }
-    this.registered(conn);
-    const w: WorkerRecord = {
-      name: m.name,
-      conn,
-      nthreads: m.nthreads,
-      memoryLimit: m.memoryLimit,
-      labels: { ...m.labels },
-      pid: m.pid,
-      status: 'running',
-      processing: new Map(),
-      has: new Set(),
-      nbytes: 0,
-      lastSeen: this.rx.now(),
-      reportedNbytes: 0,
-      gone: false,
-    };
-    this.workers.set(w.name, w);
+    this.gate.registered(conn);
     conn.acceptOps(OPS.fromWorker);
+    conn.reply(m.id, { heartbeatInterval: this.options.heartbeatInterval * 1000 });
+    const w = this.model.addWorker(
+      { name: m.name, nthreads: m.nthreads, memoryLimit: m.memoryLimit, address: `tcp://${conn.remote}`, host: conn.remoteHost, labels: m.labels },
+      { conn, pid: m.pid, lastSeen: this.rx.now(), reportedNbytes: 0 },
+    );
     conn.onMessage = (msg) => this.safely(conn, () => this.onWorkerMessage(w, msg));
     conn.onClose = (reason) => {
-      this.forgetConnection(conn);
+      this.gate.forget(conn);
       this.removeWorker(w, reason);
     };
-    conn.reply(m.id, { heartbeatInterval: this.options.heartbeatInterval * 1000 });
-    this.emit({ type: 'worker.added', worker: this.workerInfo(w) });
-    this.log.info({ event: 'worker.added', worker: w.name, nthreads: w.nthreads, memoryLimit: w.memoryLimit, pid: w.pid }, 'worker added');
+    this.log.info({ event: 'worker.added', worker: w.name, nthreads: w.nthreads, memoryLimit: w.memoryLimit, pid: m.pid }, 'worker added');
     this.schedule();
   }
 
   private registerClient(conn: Connection, id: number): void {
-    this.registered(conn);
+    this.gate.registered(conn);
     const c: ClientRecord = { id: ++this.clients, conn, wants: new Set() };
     conn.acceptOps(OPS.fromClient);
     conn.onMessage = (msg) => this.safely(conn, () => this.onClientMessage(c, msg));
     conn.onClose = () => {
-      this.forgetConnection(conn);
+      this.gate.forget(conn);
       // Like Dask: what a disconnected client wanted is no longer wanted by it.
       this.release(c, [...c.wants]);
     };
@@ -345,23 +258,10 @@ export class EmbeddedScheduler {
     this.log.debug({ event: 'client.added', client: c.id, remote: conn.remote }, 'client connected');
   }
 
-  private workerInfo(w: WorkerRecord): Omit<WorkerInfo, 'processing' | 'longRunning'> {
-    return {
-      name: w.name,
-      address: `tcp://${w.conn.remote}`,
-      host: w.conn.remoteHost,
-      nthreads: w.nthreads,
-      memoryLimit: w.memoryLimit,
-      nbytes: w.nbytes,
-      status: w.status,
-      labels: { ...w.labels },
-    };
-  }
-
   // ---------------------------------------------------------------- messages
 
   private onWorkerMessage(w: WorkerRecord, m: Message): void {
-    w.lastSeen = this.rx.now();
+    w.data.lastSeen = this.rx.now();
     switch (m.op) {
       case 'task-finished':
         this.taskFinished(w, m);
@@ -392,9 +292,8 @@ export class EmbeddedScheduler {
         this.release(c, m.keys);
         c.conn.reply(m.id, {});
         return;
-      case 'ping':
-        return;
       default:
+        // `ping`: only keeps the connection from idling out.
         return;
     }
   }
@@ -406,60 +305,32 @@ export class EmbeddedScheduler {
       return;
     }
     c.wants.add(m.key);
-    const existing = this.tasks.get(m.key);
+    const existing = this.model.task(m.key);
     if (existing) {
       // Same key, same result (Dask's rule): the second submit only adds a wanter.
-      existing.wantedBy.add(c);
+      existing.data.wantedBy.add(c);
       c.conn.reply(m.id, { key: m.key });
       return;
     }
-    const t: TaskRecord = {
-      key: m.key,
-      prefix: m.prefix ?? keySplit(m.key),
-      fn: m.fn,
-      args: m.args,
-      status: 'queued',
-      run: 0,
-      holders: new Set(),
-      nbytes: 0,
-      wantedBy: new Set([c]),
-      waiters: new Set(),
-    };
-    this.tasks.set(t.key, t);
-    this.queue.add(t.key);
-    this.emit({ type: 'task.transition', key: t.key, prefix: t.prefix, to: 'queued' });
+    this.model.submit(m.key, m.prefix ?? keySplit(m.key), { fn: m.fn, args: m.args, wantedBy: new Set([c]), waiters: new Set() });
     c.conn.reply(m.id, { key: m.key });
     this.schedule();
   }
 
   private taskFinished(w: WorkerRecord, m: TaskFinishedMessage): void {
-    w.processing.delete(m.run);
-    const t = this.tasks.get(m.key);
-    if (t && this.isCurrentRun(t, w, m.run)) {
-      t.status = 'memory';
-      t.worker = undefined;
-      t.nbytes = m.nbytes;
-      t.holders.add(w);
-      w.has.add(t.key);
-      w.nbytes += m.nbytes;
-      this.emit({ type: 'task.transition', key: t.key, to: 'memory', duration: m.duration });
-      this.emitNbytes(w);
-      this.notify(t);
-    } else if (!t || !t.holders.has(w)) {
+    const t = this.model.finished(w, m.run, { key: m.key, nbytes: m.nbytes, duration: m.duration });
+    if (t) this.notify(t);
+    else if (!this.model.task(m.key)?.holders.has(w)) {
       // A run that was released or re-queued meanwhile: its result is not tracked, drop it.
-      w.conn.send({ op: 'free', keys: [m.key] });
+      w.data.conn.send({ op: 'free', keys: [m.key] });
     }
     this.schedule();
   }
 
   private taskErred(w: WorkerRecord, m: TaskErredMessage): void {
-    w.processing.delete(m.run);
-    const t = this.tasks.get(m.key);
-    if (t && this.isCurrentRun(t, w, m.run)) {
-      t.status = 'erred';
-      t.worker = undefined;
-      t.error = { ...m.error, kind: 'task', key: t.key, worker: w.name };
-      this.emit({ type: 'task.transition', key: t.key, to: 'erred' });
+    const t = this.model.erred(w, m.run, m.key);
+    if (t) {
+      t.data.error = { ...m.error, kind: 'task', key: t.key, worker: w.name };
       this.log.info({ event: 'task.erred', key: t.key, worker: w.name, error: m.error.message }, 'task failed');
       this.notify(t);
     }
@@ -467,69 +338,13 @@ export class EmbeddedScheduler {
   }
 
   private heartbeat(w: WorkerRecord, m: HeartbeatMessage): void {
-    w.reportedNbytes = m.nbytes;
-    for (const e of m.executing) {
-      const t = this.tasks.get(e.key);
-      if (t && this.isCurrentRun(t, w, e.run)) this.emit({ type: 'task.executing', prefix: t.prefix, elapsed: e.elapsed });
-    }
+    w.data.reportedNbytes = m.nbytes;
+    for (const e of m.executing) this.model.executing(w, e.run, e.key, e.elapsed);
   }
 
-  private isCurrentRun(t: TaskRecord, w: WorkerRecord, run: number): boolean {
-    return t.status === 'processing' && t.worker === w && t.run === run;
-  }
-
-  // ---------------------------------------------------------------- scheduling
-
-  /** Assigns queued tasks, oldest first, while some running worker has a free slot. */
+  /** Lets the model assign what it can (nothing once closing). */
   private schedule(): void {
-    if (this.closing) return;
-    for (const key of this.queue) {
-      const w = this.pickWorker();
-      if (!w) return;
-      this.queue.delete(key);
-      const t = this.tasks.get(key);
-      if (t) this.assign(t, w);
-    }
-  }
-
-  /** The running worker with the most free slots; ties go to the earliest registered. */
-  private pickWorker(): WorkerRecord | undefined {
-    let best: WorkerRecord | undefined;
-    let bestFree = 0;
-    for (const w of this.workers.values()) {
-      if (w.status !== 'running') continue;
-      const free = w.nthreads - w.processing.size;
-      if (free > bestFree) {
-        best = w;
-        bestFree = free;
-      }
-    }
-    return best;
-  }
-
-  private assign(t: TaskRecord, w: WorkerRecord): void {
-    t.status = 'processing';
-    t.worker = w;
-    t.run = ++this.runs;
-    w.processing.set(t.run, t.key);
-    // If the socket is already gone, its close handler re-queues this run.
-    w.conn.send({ op: 'compute', key: t.key, run: t.run, fn: t.fn, args: t.args });
-    this.emit({ type: 'task.transition', key: t.key, to: 'processing', worker: w.name });
-  }
-
-  private requeue(t: TaskRecord): void {
-    t.status = 'queued';
-    t.worker = undefined;
-    this.queue.add(t.key);
-    this.emit({ type: 'task.transition', key: t.key, to: 'queued' });
-  }
-
-  /** Re-queues the tasks `w` is processing; whatever it reports for them later is dropped. */
-  private requeueFrom(w: WorkerRecord): void {
-    for (const [run, key] of w.processing) {
-      const t = this.tasks.get(key);
-      if (t && this.isCurrentRun(t, w, run)) this.requeue(t);
-    }
+    if (!this.closing) this.model.schedule(this.rx.now());
   }
 
   // ---------------------------------------------------------------- release and loss
@@ -537,93 +352,39 @@ export class EmbeddedScheduler {
   private release(c: ClientRecord, keys: readonly string[]): void {
     for (const key of keys) {
       if (!c.wants.delete(key)) continue;
-      const t = this.tasks.get(key);
+      const t = this.model.task(key);
       if (!t) continue;
-      t.wantedBy.delete(c);
-      if (t.wantedBy.size === 0) this.forget(t);
+      t.data.wantedBy.delete(c);
+      if (t.data.wantedBy.size > 0) continue;
+      // Nobody wants it: forgotten, and freed where it is held. A run in flight keeps its slot.
+      for (const h of this.model.release(key) ?? []) h.data.conn.send({ op: 'free', keys: [key] });
+      this.notify(t);
     }
     this.schedule();
-  }
-
-  /** Drops a task nobody wants. A run in flight keeps its slot until the worker reports it. */
-  private forget(t: TaskRecord): void {
-    this.tasks.delete(t.key);
-    this.queue.delete(t.key);
-    for (const h of t.holders) {
-      h.has.delete(t.key);
-      h.nbytes -= t.nbytes;
-      h.conn.send({ op: 'free', keys: [t.key] });
-      this.emitNbytes(h);
-    }
-    t.holders.clear();
-    this.emit({ type: 'task.transition', key: t.key, to: 'released' });
-    this.notify(t);
-  }
-
-  /** `w` no longer has `key` (it said so): the result is lost if nobody else holds it. */
-  private dropReplica(w: WorkerRecord, key: string): void {
-    const t = this.tasks.get(key);
-    if (!w.has.delete(key) || !t) return;
-    w.nbytes -= t.nbytes;
-    this.emitNbytes(w);
-    t.holders.delete(w);
-    if (t.holders.size === 0 && t.status === 'memory') this.markLost(t);
-  }
-
-  private markLost(t: TaskRecord): void {
-    t.status = 'lost';
-    this.emit({ type: 'task.transition', key: t.key, to: 'released' });
-    this.notify(t);
   }
 
   private removeWorker(w: WorkerRecord, reason: string): void {
     if (w.gone) return;
-    w.gone = true;
-    this.workers.delete(w.name);
-    this.requeueFrom(w);
-    for (const key of w.has) {
-      const t = this.tasks.get(key);
-      if (!t) continue;
-      t.holders.delete(w);
-      if (t.holders.size === 0 && t.status === 'memory') this.markLost(t);
-    }
-    this.emit({ type: 'worker.removed', name: w.name });
+    const lost = this.model.removeWorker(w);
     this.log.info({ event: 'worker.removed', worker: w.name, reason }, 'worker removed');
+    for (const t of lost) this.notify(t);
     this.schedule();
   }
 
-  /**
-   * Closes what has been quiet too long: workers past `workerTimeout`, connections that have not
-   * registered within `handshakeTimeout` (idle or half-sent alike), and registered connections
-   * that completed no message within `idleTimeout` (a peer trickling a frame byte by byte counts
-   * as quiet: only whole messages count).
-   */
+  /** Disconnects workers silent past `workerTimeout`; the gate closes what is idle or never registered. */
   private checkLiveness(): void {
-    const now = this.rx.now();
     const workerMs = this.options.workerTimeout * 1000;
     if (workerMs > 0) {
-      for (const w of this.workers.values()) {
-        if (now - w.lastSeen > workerMs) {
-          this.log.warn({ event: 'worker.timeout', worker: w.name, silentFor: (now - w.lastSeen) / 1000 }, 'no heartbeat: disconnecting worker');
-          w.conn.destroy(`no message for ${this.options.workerTimeout}s`);
+      const now = this.rx.now();
+      for (const w of this.model.workers()) {
+        const silent = now - w.data.lastSeen;
+        if (silent > workerMs) {
+          this.log.warn({ event: 'worker.timeout', worker: w.name, silentFor: silent / 1000 }, 'no heartbeat: disconnecting worker');
+          w.data.conn.destroy(`no message for ${this.options.workerTimeout}s`);
         }
       }
     }
-    const handshakeMs = this.options.handshakeTimeout * 1000;
-    for (const [conn, since] of this.unregistered) {
-      if (now - since <= handshakeMs) continue;
-      this.unregistered.delete(conn);
-      this.log.info({ event: 'connection.handshake-timeout', remote: conn.remote, buffered: conn.bufferedBytes }, 'no registration in time: connection closed');
-      conn.destroy(`did not register within ${this.options.handshakeTimeout}s`);
-    }
-    const idleMs = this.options.idleTimeout * 1000;
-    if (idleMs > 0) {
-      for (const conn of this.connections) {
-        if (this.unregistered.has(conn) || now - conn.lastMessageAt <= idleMs) continue;
-        this.log.warn({ event: 'connection.idle', remote: conn.remote, buffered: conn.bufferedBytes }, 'no complete message within scheduler.embedded.idleTimeout: connection closed');
-        conn.destroy(`no complete message for ${this.options.idleTimeout}s`);
-      }
-    }
+    this.gate.sweep();
   }
 
   // ---------------------------------------------------------------- gather
@@ -649,7 +410,7 @@ export class EmbeddedScheduler {
           reject(new RequestFailed({ kind: 'unavailable', key, message: 'the scheduler is closing' }));
           return;
         }
-        const t = this.tasks.get(key);
+        const t = this.model.task(key);
         if (!t) {
           reject(new RequestFailed({ kind: 'input', key, message: `key "${key}" is not known to the scheduler (never submitted, or released)` }));
           return;
@@ -659,23 +420,23 @@ export class EmbeddedScheduler {
           return;
         }
         if (t.status === 'erred') {
-          reject(new RequestFailed(t.error!));
+          reject(new RequestFailed(t.data.error!));
           return;
         }
         if (t.status === 'lost') {
           this.log.info({ event: 'task.recompute', key }, 'recomputing lost result');
-          this.requeue(t);
+          this.model.recompute(t);
           this.schedule();
         }
-        t.waiters.add(check);
+        t.data.waiters.add(check);
       };
       check();
     });
   }
 
   private notify(t: TaskRecord): void {
-    const waiters = [...t.waiters];
-    t.waiters.clear();
+    const waiters = [...t.data.waiters];
+    t.data.waiters.clear();
     for (const w of waiters) w();
   }
 
@@ -708,162 +469,112 @@ export class EmbeddedScheduler {
 
   /** Asks `w` for `keys`; keys it no longer has are dropped from its replicas. */
   private async getData(w: WorkerRecord, keys: string[]): Promise<Map<string, unknown>> {
-    const reply = await w.conn.request<{ values?: unknown; missing?: unknown }>({ op: 'get-data', keys });
+    const reply = await w.data.conn.request<{ values?: unknown; missing?: unknown }>({ op: 'get-data', keys });
     const valuesOk = Array.isArray(reply.values) && reply.values.length === keys.length;
     const missing = new Set(Array.isArray(reply.missing) ? (reply.missing as string[]) : []);
     if (!valuesOk) {
       this.log.warn({ event: 'connection.malformed', worker: w.name, reason: 'get-data reply without aligned values' }, 'malformed reply: connection closed');
-      w.conn.destroy('malformed get-data reply');
+      w.data.conn.destroy('malformed get-data reply');
       throw new Error('malformed get-data reply');
     }
     const got = new Map<string, unknown>();
     keys.forEach((k, i) => {
-      if (missing.has(k)) this.dropReplica(w, k);
-      else got.set(k, (reply.values as unknown[])[i]);
+      if (!missing.has(k)) {
+        got.set(k, (reply.values as unknown[])[i]);
+        return;
+      }
+      const lost = this.model.dropReplica(w, k);
+      if (lost) this.notify(lost);
     });
     return got;
   }
 
   // ---------------------------------------------------------------- retirement
 
+  /** The model plans each step; this copies the data over the wire and closes the worker. */
   private async retireOne(w: WorkerRecord): Promise<RetireOutcome> {
     let moved = 0;
     let failures = 0;
     for (;;) {
-      if (w.gone) return { name: w.name, status: 'retired', movedBytes: moved, reason: 'disconnected while retiring' };
-      const unique = this.onlyHeldBy(w);
-      if (unique.length === 0) {
+      const step = retirementStep(this.model, w, { giveUp: failures >= MOVE_ATTEMPTS });
+      if (step.kind === 'gone') return { name: w.name, status: 'retired', movedBytes: moved, reason: 'disconnected while retiring' };
+      if (step.kind === 'clear') {
         // From here on nothing it computes counts, so it cannot come to hold unique data again.
-        this.requeueFrom(w);
+        this.model.requeueRunsOf(w);
         this.schedule();
         break;
       }
-      const to = this.pickRecipient();
-      if (!to || failures >= MOVE_ATTEMPTS) {
-        const reason = to ? 'copying its data failed repeatedly' : 'holds data that cannot be moved';
-        this.setStatus(w, 'running');
+      if (step.kind === 'kept') {
         this.schedule();
-        this.log.info({ event: 'worker.kept', worker: w.name, reason, uniqueKeys: unique.length }, 'retirement refused');
-        return { name: w.name, status: 'kept', reason, ...(moved > 0 ? { movedBytes: moved } : {}) };
+        this.log.info({ event: 'worker.kept', worker: w.name, reason: step.reason, uniqueKeys: this.model.uniqueResultsOf(w).length }, 'retirement refused');
+        return { name: w.name, status: 'kept', reason: step.reason, ...(moved > 0 ? { movedBytes: moved } : {}) };
       }
       try {
-        moved += await this.copyData(w, to, unique);
+        moved += await this.copyData(w, step.to, step.tasks);
       } catch (e) {
         failures++;
-        this.log.warn({ event: 'worker.move-failed', from: w.name, to: to.name, error: e instanceof Error ? e.message : String(e) }, 'moving data failed');
+        this.log.warn({ event: 'worker.move-failed', from: w.name, to: step.to.name, error: e instanceof Error ? e.message : String(e) }, 'moving data failed');
       }
     }
-    w.conn.send({ op: 'close', reason: 'retired' });
+    w.data.conn.send({ op: 'close', reason: 'retired' });
     const closed = await firstValueFrom(
-      race(from(w.conn.closed).pipe(map(() => true)), timer(this.options.retireTimeout * 1000, this.rx).pipe(map(() => false))),
+      race(from(w.data.conn.closed).pipe(map(() => true)), timer(this.options.retireTimeout * 1000, this.rx).pipe(map(() => false))),
     );
     if (!closed) {
       this.log.warn({ event: 'worker.retire-timeout', worker: w.name }, 'retired worker did not disconnect: cutting it off');
-      w.conn.destroy('did not disconnect after close');
-      await w.conn.closed;
+      w.data.conn.destroy('did not disconnect after close');
+      await w.data.conn.closed;
     }
     this.log.info({ event: 'worker.retired', worker: w.name, movedBytes: moved }, 'worker retired');
     return { name: w.name, status: 'retired', movedBytes: moved };
   }
 
-  /**
-   * Keys whose result would be lost with `w`: no other holder outside a retirement has it (two
-   * workers retired together may hold the only two copies).
-   */
-  private onlyHeldBy(w: WorkerRecord): string[] {
-    return [...w.has].filter((k) => {
-      const t = this.tasks.get(k);
-      return t !== undefined && ![...t.holders].some((h) => h !== w && h.status !== 'closing');
-    });
-  }
-
-  /** The running worker holding the fewest bytes (ties: earliest registered). */
-  private pickRecipient(): WorkerRecord | undefined {
-    let best: WorkerRecord | undefined;
-    for (const w of this.workers.values()) {
-      if (w.status === 'running' && (!best || w.nbytes < best.nbytes)) best = w;
-    }
-    return best;
-  }
-
-  /** Copies `keys` from `from` to `to` in batches that fit a frame; returns the bytes copied. */
-  private async copyData(from: WorkerRecord, to: WorkerRecord, keys: string[]): Promise<number> {
+  /** Copies `tasks`' results from `from` to `to` in batches that fit a frame; returns the bytes copied. */
+  private async copyData(from: WorkerRecord, to: WorkerRecord, tasks: readonly TaskRecord[]): Promise<number> {
     let moved = 0;
-    for (const batch of this.batches(keys)) {
-      const got = await this.getData(from, batch);
+    for (const batch of this.batches(tasks)) {
+      const got = await this.getData(from, batch.map((t) => t.key));
       const present = [...got.keys()];
       if (present.length === 0) continue;
-      await to.conn.request({ op: 'put-data', keys: present, values: present.map((k) => got.get(k)) });
+      await to.data.conn.request({ op: 'put-data', keys: present, values: present.map((k) => got.get(k)) });
       if (to.gone) throw new Error(`recipient ${to.name} disconnected`);
-      const unwanted: string[] = [];
-      for (const k of present) {
-        const t = this.tasks.get(k);
-        if (!t || t.status !== 'memory') unwanted.push(k);
-        else if (!t.holders.has(to)) {
-          t.holders.add(to);
-          to.has.add(k);
-          to.nbytes += t.nbytes;
-          moved += t.nbytes;
-        }
-      }
-      if (unwanted.length) to.conn.send({ op: 'free', keys: unwanted });
-      this.emitNbytes(to);
+      // Released while it travelled: the recipient may drop its copy.
+      const unwanted = present.filter((k) => !this.model.task(k));
+      const copied = present.map((k) => this.model.task(k)).filter((t): t is TaskRecord => t !== undefined);
+      const result = this.model.addReplicas(to, copied);
+      unwanted.push(...result.unwanted.map((t) => t.key));
+      if (unwanted.length) to.data.conn.send({ op: 'free', keys: unwanted });
+      moved += result.movedBytes;
     }
     return moved;
   }
 
-  /** Splits keys so that each batch's results take at most a quarter of the frame limit. */
-  private *batches(keys: string[]): Iterable<string[]> {
+  /** Splits tasks so that each batch's results take at most a quarter of the frame limit. */
+  private *batches(tasks: readonly TaskRecord[]): Iterable<TaskRecord[]> {
     const budget = this.options.maxFrameBytes / 4;
-    let batch: string[] = [];
+    let batch: TaskRecord[] = [];
     let bytes = 0;
-    for (const k of keys) {
-      const n = this.tasks.get(k)?.nbytes ?? 0;
-      if (batch.length > 0 && bytes + n > budget) {
+    for (const t of tasks) {
+      if (batch.length > 0 && bytes + t.nbytes > budget) {
         yield batch;
         batch = [];
         bytes = 0;
       }
-      batch.push(k);
-      bytes += n;
+      batch.push(t);
+      bytes += t.nbytes;
     }
     if (batch.length > 0) yield batch;
   }
 
-  // ---------------------------------------------------------------- events and shutdown
-
-  private setStatus(w: WorkerRecord, status: WorkerRecord['status']): void {
-    if (w.status === status) return;
-    w.status = status;
-    this.emit({ type: 'worker.updated', name: w.name, status });
-  }
-
-  private emitNbytes(w: WorkerRecord): void {
-    if (!w.gone) this.emit({ type: 'worker.updated', name: w.name, nbytes: w.nbytes });
-  }
-
-  private emit(e: SchedulerEvent): void {
-    this.subject.next(e);
-  }
-
-  /** The current state as events, for a new subscriber. */
-  private replay(): SchedulerEvent[] {
-    const events: SchedulerEvent[] = [];
-    for (const w of this.workers.values()) events.push({ type: 'worker.added', worker: this.workerInfo(w) });
-    for (const t of this.tasks.values()) {
-      if (t.status === 'queued') events.push({ type: 'task.transition', key: t.key, prefix: t.prefix, to: 'queued' });
-      else if (t.status === 'processing') events.push({ type: 'task.transition', key: t.key, prefix: t.prefix, to: 'processing', worker: t.worker!.name });
-    }
-    return events;
-  }
+  // ---------------------------------------------------------------- shutdown
 
   private async shutdown(): Promise<void> {
     this.liveness?.unsubscribe();
     const serverClosed = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
-    for (const w of this.workers.values()) w.conn.send({ op: 'close', reason: 'scheduler closing' });
-    const conns = [...this.connections];
+    for (const w of this.model.workers()) w.data.conn.send({ op: 'close', reason: 'scheduler closing' });
+    const conns = [...this.gate.open];
     for (const c of conns) c.end('scheduler closing');
-    for (const t of this.tasks.values()) this.notify(t);
+    for (const t of this.model.tasks()) this.notify(t);
     const allClosed = Promise.all(conns.map((c) => c.closed));
     const inTime = await firstValueFrom(race(from(allClosed).pipe(map(() => true)), timer(2000, this.rx).pipe(map(() => false))));
     if (!inTime) for (const c of conns) c.destroy('scheduler closing');

@@ -1,58 +1,37 @@
-import type { WorkerStatus } from '@ebbtide/core';
+import type { ModelTask, ModelTaskStatus, ModelWorker } from '@ebbtide/core';
 import type { Connection } from '../protocol/Connection.js';
 import type { WireError } from '../protocol/messages.js';
 
 /**
- * Scheduler-side task states. `lost`: it was in memory but every worker holding the result is
- * gone; the spec is kept so a gather can recompute it.
+ * Scheduler-side task states (the core model's, without `released`: a released key is unknown).
+ * `lost`: it was in memory but every worker holding the result is gone; the spec is kept so a
+ * gather can recompute it.
  */
-export type TaskStatus = 'queued' | 'processing' | 'memory' | 'erred' | 'lost';
+export type TaskStatus = Exclude<ModelTaskStatus, 'released'>;
 
-/** One submitted key, kept until every client that wants it has released it. */
-export interface TaskRecord {
-  key: string;
-  prefix: string;
+/** What the embedded scheduler keeps per task beyond the model's state. */
+export interface TaskData {
   fn: string;
   args: unknown[];
-  status: TaskStatus;
-  /** Id of the latest assignment; a report about any other run is stale. */
-  run: number;
-  /** Where it is processing. */
-  worker?: WorkerRecord;
-  /** Workers holding the result (several after a retirement copied it). */
-  holders: Set<WorkerRecord>;
-  /** Size of the result's JSON. */
-  nbytes: number;
   error?: WireError;
+  /** Clients that submitted the key and have not released it; forgotten when none is left. */
   wantedBy: Set<ClientRecord>;
   /** Called on every status change (gathers waiting for the result). */
   waiters: Set<() => void>;
 }
 
-/** One connected worker. */
-export interface WorkerRecord {
-  name: string;
+/** What the embedded scheduler keeps per worker beyond the model's state. */
+export interface WorkerData {
   conn: Connection;
-  nthreads: number;
-  memoryLimit: number;
-  labels: Record<string, string>;
   pid: number;
-  status: WorkerStatus;
-  /**
-   * Runs in flight on it, by run id. Includes runs whose task was released or re-queued since:
-   * their thread is still busy, so they still take a slot until the worker reports them.
-   */
-  processing: Map<number, string>;
-  /** Keys whose result it holds. */
-  has: Set<string>;
-  /** Bytes of the results in `has`, as reported when each was stored. */
-  nbytes: number;
   /** Scheduler time (ms) of the last message from it. */
   lastSeen: number;
   /** Bytes the worker itself last reported in a heartbeat (for debugging). */
   reportedNbytes: number;
-  gone: boolean;
 }
+
+export type TaskRecord = ModelTask<TaskData, WorkerData>;
+export type WorkerRecord = ModelWorker<TaskData, WorkerData>;
 
 /** One connected client and the keys it wants. */
 export interface ClientRecord {
