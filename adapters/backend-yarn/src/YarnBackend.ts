@@ -38,7 +38,12 @@ interface Worker {
   stopping: boolean;
   /** Its pending deadline passed; the reason is being looked up. */
   givingUp?: boolean;
+  /** Injected-clock ms when a stopping worker's container left the RM's list. */
+  goneAt?: number;
 }
+
+/** Time given to a NodeManager to kill a released container's processes. */
+const STOP_SETTLE_MS = 3000;
 
 /** What the last read of the service said. */
 interface View {
@@ -355,7 +360,17 @@ export class YarnBackend implements ResourceBackend {
           launch_command: buildLaunchCommand(this.options.command, spec, first),
           resource: { cpus: this.options.cpus, memory: String(containerMemoryMb(this.options, spec.memoryLimit)) },
           restart_policy: 'ALWAYS',
-          configuration: { env: this.launchEnv(spec) },
+          configuration: {
+            env: this.launchEnv(spec),
+            properties: {
+              // No silent relaunch inside the same container (YARN's default: 10 retries 30 s
+              // apart, invisible through the API): a failed worker's container ends, so it is
+              // reported, and the AM relaunches the instance under the same name.
+              'yarn.service.container-failure.retry.max': '0',
+              // One crash-looping worker must not fail the whole service (YARN's default: 10).
+              'yarn.service.container-failure-per-component.threshold': '1000',
+            },
+          },
         },
       ],
     };
@@ -496,12 +511,16 @@ export class YarnBackend implements ResourceBackend {
   private updateWorker(w: Worker, view: View, running: Set<string> | undefined, now: number): boolean {
     const c = view.containers.get(w.name);
     if (w.stopping) {
+      if (view.live.has(w.index)) return false;
       const containerGone = !w.containerId || !running || !running.has(w.containerId);
-      if (!view.live.has(w.index) && containerGone) {
-        this.exitWorker(w, { failed: false, reason: 'stopped (instance removed from the YARN service)' });
-        return true;
-      }
-      return false;
+      if (!containerGone) return false;
+      // The AM releases the container (and the RM forgets it) before the NodeManager has killed
+      // the process (SIGTERM, then SIGKILL after yarn.nodemanager.sleep-delay-before-sigkill.ms,
+      // 250 ms by default): give it STOP_SETTLE_MS before calling the worker gone.
+      w.goneAt ??= now;
+      if (w.containerId && now - w.goneAt < STOP_SETTLE_MS) return false;
+      this.exitWorker(w, { failed: false, reason: 'stopped (instance removed from the YARN service)' });
+      return true;
     }
     if (!view.amUp) {
       // Nothing to see before the AM runs; only the pending deadline applies.

@@ -1,6 +1,7 @@
 import type { EbbtidePlugin } from '@ebbtide/core';
 import localBackendPlugin from '@ebbtide/backend-local';
 import mesosBackendPlugin from '@ebbtide/backend-mesos';
+import yarnBackendPlugin from '@ebbtide/backend-yarn';
 import daskPlugin from '@ebbtide/plugin-dask';
 import daskSchedulerPlugin from '@ebbtide/scheduler-dask';
 import embeddedPlugin from '@ebbtide/scheduler-embedded';
@@ -8,5 +9,5 @@ import simulatorPlugin from '@ebbtide/simulator';
 
 /** Plugins the `ebbtide` command registers before any configured one. */
 export function builtinPlugins(): EbbtidePlugin[] {
-  return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin, mesosBackendPlugin, simulatorPlugin] as EbbtidePlugin[];
+  return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin, mesosBackendPlugin, yarnBackendPlugin, simulatorPlugin] as EbbtidePlugin[];
 }
