@@ -105,8 +105,13 @@ async function writeBytes(socket: Socket, total: number): Promise<void> {
     sent += n;
     if (!socket.write(n === MiB ? piece : piece.subarray(0, n))) {
       await new Promise<void>((resolve) => {
-        socket.once('drain', resolve);
-        socket.once('close', resolve);
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
       });
     }
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import { builtinTask } from '../src/tasks/builtinTask.js';
 import { type Harness, startHarness } from './helpers/harness.js';
 import { COUNT_RUN, Gate, WAIT_FOR_FILE } from './helpers/gate.js';
 import { type SpawnedWorker, killWorkers, spawnWorker } from './helpers/workers.js';
@@ -89,5 +90,21 @@ describe('a worker that dies', () => {
     await spawnWorker(h.address, 'w2', 1);
     expect(await pending).to.deep.equal(['again']);
     expect(readFileSync(runs, 'utf8')).to.equal('run\nrun\n');
+  });
+
+  it('a recomputed result is queued under the prefix it was submitted with (the store had forgotten it)', async () => {
+    h = await startHarness();
+    const w1 = await spawnWorker(h.address, 'w1', 1);
+    const key = await h.client.submit(builtinTask('inc'), [1], { key: 'lonely-2', prefix: 'solo' });
+    await h.client.gather([key]);
+    process.kill(w1.pid, 'SIGKILL');
+    await waitFor('the result to be marked lost', () => h.scheduler.taskStatus(key) === 'lost');
+    const pending = h.client.gather([key]);
+    await waitFor('the lost task to be queued again', () => h.scheduler.taskStatus(key) === 'queued');
+    // Before the model, the re-queue carried no prefix and the store filed it under "lonely".
+    expect(h.store.snapshot(0).prefixes.solo?.queued).to.equal(1);
+    expect(h.store.snapshot(0).prefixes.lonely?.queued ?? 0).to.equal(0);
+    await spawnWorker(h.address, 'w2', 1);
+    expect(await pending).to.deep.equal([2]);
   });
 });
