@@ -13,15 +13,22 @@ export function daskInstalled(): boolean {
 
 export interface DaskScheduler {
   address: string;
+  port: number;
   process: ChildProcess;
   dir: string;
-  stop(): Promise<void>;
+  /** Everything the scheduler logged so far. */
+  log(): string;
+  /** Kills the scheduler (SIGKILL to its group); `keepDir` leaves its folder for a restart. */
+  stop(keepDir?: boolean): Promise<void>;
 }
 
-/** Starts a real `dask scheduler` on 127.0.0.1 with a random port. */
-export async function startDaskScheduler(): Promise<DaskScheduler> {
+/**
+ * Starts a real `dask scheduler` on 127.0.0.1: on a random port, or on `port` (to restart one at
+ * the address its workers and ebbtide know).
+ */
+export async function startDaskScheduler(port = 0): Promise<DaskScheduler> {
   const dir = mkdtempSync(join(tmpdir(), 'ebbtide-dask-'));
-  const child = spawn(PYTHON, ['-m', 'distributed.cli.dask_scheduler', '--host', '127.0.0.1', '--port', '0', '--dashboard-address', '127.0.0.1:0', '--no-show'], {
+  const child = spawn(PYTHON, ['-m', 'distributed.cli.dask_scheduler', '--host', '127.0.0.1', '--port', String(port), '--dashboard-address', '127.0.0.1:0', '--no-show'], {
     cwd: dir,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,19 +36,24 @@ export async function startDaskScheduler(): Promise<DaskScheduler> {
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
-  await until(() => /Scheduler at:\s+(tcp:\/\/\S+)/.test(log), 30_000, 'the Dask scheduler to start');
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await until(() => /Scheduler at:\s+(tcp:\/\/\S+)/.test(log) || child.exitCode !== null, 30_000, 'the Dask scheduler to start');
+  if (!/Scheduler at:\s+(tcp:\/\/\S+)/.test(log)) throw new Error(`the Dask scheduler did not start: ${log.slice(-2000)}`);
   const address = /Scheduler at:\s+(tcp:\/\/\S+)/.exec(log)![1]!;
   return {
     address,
+    port: Number(/:(\d+)$/.exec(address)![1]),
     process: child,
     dir,
-    async stop() {
+    log: () => log,
+    async stop(keepDir = false) {
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
         /* gone */
       }
-      rmSync(dir, { recursive: true, force: true });
+      await exited;
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
