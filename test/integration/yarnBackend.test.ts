@@ -7,33 +7,11 @@ import { asyncScheduler, filter, firstValueFrom, scan, timeout } from 'rxjs';
 import { type BackendWorkerStatus, MemoryLogger, type WorkerSpec } from '@ebbtide/core';
 import { describeResourceBackend } from '@ebbtide/core/testing';
 import { YarnBackend, type YarnBackendOptions } from '@ebbtide/backend-yarn';
-import { type YarnServer, pidsWithEnv, rmGet, startYarn } from '../support/yarn.js';
+import { TEST_YARN_USER, type YarnServer, pidsWithEnv, rmGet, startYarn, testYarnOptions } from '../support/yarn.js';
 
 const RUN = `r${process.pid}`;
-const USER = 'ebbtide';
-
-/** A worker command for tests: sleeps until stopped; a spec whose scheduler is "fail" exits 3 after a second. */
-const SLEEPER = ['bash', '-c', 'if [ "$0" = fail ]; then sleep 1; exit 3; fi; exec sleep 3600', '{scheduler}'];
-
-export function yarnOptions(url: string | string[], stateDir: string, extra: Partial<YarnBackendOptions> = {}): YarnBackendOptions {
-  return {
-    resourceManagers: Array.isArray(url) ? url : [url],
-    user: USER,
-    queue: 'default',
-    serviceName: '',
-    command: SLEEPER,
-    cpus: 1,
-    memory: 128 * 1024 * 1024,
-    lifetime: 0,
-    env: { EBBTIDE_TEST_RUN: RUN },
-    pollInterval: 0.3,
-    pendingTimeout: 120,
-    relaunchGrace: 60,
-    requestTimeout: 20,
-    stateDir,
-    ...extra,
-  };
-}
+const USER = TEST_YARN_USER;
+const yarnOptions = (url: string | string[], stateDir: string, extra: Partial<YarnBackendOptions> = {}) => testYarnOptions(url, stateDir, { env: { EBBTIDE_TEST_RUN: RUN }, ...extra });
 
 function alive(name: string): boolean {
   return pidsWithEnv({ EBBTIDE_TEST_RUN: RUN, EBBTIDE_WORKER_NAME: name }).length > 0;

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { YarnBackendOptions } from '@ebbtide/backend-yarn';
 import { ROOT } from './paths.js';
 
 /** A running real YARN (test/servers/yarn): one RM with the Services API, one NodeManager. */
@@ -97,4 +98,30 @@ export async function rmGet<T = unknown>(url: string, path: string, user = 'ebbt
     body = text;
   }
   return { status: res.status, body: body as T };
+}
+
+export const TEST_YARN_USER = 'ebbtide';
+
+/** A worker command for tests: sleeps until stopped; a spec whose scheduler is "fail" exits 3 after a second. */
+export const SLEEPER = ['bash', '-c', 'if [ "$0" = fail ]; then sleep 1; exit 3; fi; exec sleep 3600', '{scheduler}'];
+
+/** Backend options for tests against the harness: fast polling, 128 MiB sleeper containers. */
+export function testYarnOptions(url: string | string[], stateDir: string, extra: Partial<YarnBackendOptions> = {}): YarnBackendOptions {
+  return {
+    resourceManagers: Array.isArray(url) ? url : [url],
+    user: TEST_YARN_USER,
+    queue: 'default',
+    serviceName: '',
+    command: SLEEPER,
+    cpus: 1,
+    memory: 128 * 1024 * 1024,
+    lifetime: 0,
+    env: {},
+    pollInterval: 0.3,
+    pendingTimeout: 120,
+    relaunchGrace: 60,
+    requestTimeout: 20,
+    stateDir,
+    ...extra,
+  };
 }
