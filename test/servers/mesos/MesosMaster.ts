@@ -148,6 +148,10 @@ export class MesosMaster extends EventEmitter {
     return `http://127.0.0.1:${this.ports[i]}`;
   }
 
+  get replicaCount(): number {
+    return this.ports.length;
+  }
+
   get leaderUrl(): string {
     return this.url(this.leader);
   }
@@ -294,6 +298,7 @@ export class MesosMaster extends EventEmitter {
       frameworks: [...this.frameworks.values()],
       completedFrameworks: this.completedFrameworks,
       offered: (agentId) => [...this.offers.values()].filter((o) => o.agentId === agentId).reduce((a, o) => add(a, o.resources), { ...ZERO }),
+      offersTo: (frameworkId) => [...this.offers.values()].filter((o) => o.frameworkId === frameworkId),
       flags: {
         allocation_interval: `${this.opts.allocationIntervalMs}ms`,
         authenticate_frameworks: 'false',

@@ -13,6 +13,8 @@ export interface MasterView {
   frameworks: Framework[];
   completedFrameworks: Framework[];
   offered(agentId: string): Scalars;
+  /** Outstanding offers to a framework. */
+  offersTo(frameworkId: string): Array<{ id: string; agentId: string; resources: Scalars }>;
   flags: Record<string, string>;
 }
 
@@ -52,7 +54,7 @@ function frameworkJson(f: Framework, view: MasterView): Record<string, unknown> 
     name: f.info.name,
     pid: '',
     used_resources: resources(used),
-    offered_resources: resources({ cpus: 0, mem: 0, disk: 0 }),
+    offered_resources: resources(view.offersTo(f.id).reduce((a, o) => ({ cpus: a.cpus + o.resources.cpus, mem: a.mem + o.resources.mem, disk: a.disk + o.resources.disk }), { cpus: 0, mem: 0, disk: 0 })),
     capabilities: (f.info.capabilities ?? []).map((c) => c.type),
     hostname: f.info.hostname ?? view.hostname,
     webui_url: f.info.webui_url ?? '',
@@ -73,7 +75,7 @@ function frameworkJson(f: Framework, view: MasterView): Record<string, unknown> 
     tasks: live.map(taskJson),
     unreachable_tasks: [...f.unreachable.values()].map(taskJson),
     completed_tasks: f.completed.map(taskJson),
-    offers: [],
+    offers: view.offersTo(f.id).map((o) => ({ id: o.id, framework_id: f.id, slave_id: o.agentId, resources: resources(o.resources) })),
     executors: [],
     completed_executors: [],
   };

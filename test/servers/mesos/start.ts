@@ -60,5 +60,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Replica 0 leads until a failover; the others answer 307 to it.
+  if (master.replicaCount > 1) console.log(`replicas MESOS_MASTERS=${Array.from({ length: master.replicaCount }, (_, i) => master.url(i)).join(',')}`);
   console.log(`ready MESOS_MASTER=${master.url(0)}`);
 }
