@@ -312,6 +312,7 @@ export class MesosBackend implements ResourceBackend {
         const w = this.workers.get(p.name)!;
         w.launched = true;
         w.agentId = agentId;
+        w.deadline?.unsubscribe();
         launch.push(w);
         return taskInfo(w.spec!, agentId, p.resources, this.cluster ?? this.options.cluster, this.options);
       });
@@ -321,9 +322,13 @@ export class MesosBackend implements ResourceBackend {
       void this.sub
         .call('ACCEPT', { accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: infos } }], filters: { refuse_seconds: refuse } } })
         .catch((e: unknown) => {
-          const status = (e as EbbtideError).data?.status;
+          const data = (e as EbbtideError).data ?? {};
           this.logger.warn({ event: 'mesos.call-failed', call: 'ACCEPT', error: describeError(e) }, 'launching worker tasks failed');
-          if (typeof status === 'number') {
+          if (data.notSent) {
+            // Never sent (the subscription dropped meanwhile; its offers died with it).
+            for (const w of launch) this.requeue(w);
+            this.publish();
+          } else if (typeof data.status === 'number') {
             // The master refused the call: nothing was launched; the workers wait for the next
             // offer. The offer is still outstanding there: give it back so it can come again.
             for (const w of launch) this.requeue(w);
@@ -350,7 +355,15 @@ export class MesosBackend implements ResourceBackend {
     w.agentId = undefined;
     w.queuedAt ??= this.rx.now();
     w.status = { name: w.name, phase: 'pending' };
+    this.armDeadline(w);
     this.revive();
+  }
+
+  /** Starvation watch: `pendingTimeout` after the worker was first queued (what is left of it). */
+  private armDeadline(w: Worker): void {
+    w.deadline?.unsubscribe();
+    const left = Math.max(0, this.options.pendingTimeout * 1000 - (this.rx.now() - (w.queuedAt ?? this.rx.now())));
+    w.deadline = timer(left, this.rx).subscribe(() => this.starve(w));
   }
 
   private onUpdate(s: TaskStatus): void {
@@ -488,7 +501,7 @@ export class MesosBackend implements ResourceBackend {
       const { cpus, mem } = taskSize(spec, this.options);
       const w = this.newWorker(spec.name, cpus, mem, 'pending', spec);
       w.queuedAt = this.rx.now();
-      w.deadline = timer(this.options.pendingTimeout * 1000, this.rx).subscribe(() => this.starve(w));
+      this.armDeadline(w);
       this.killOnSight.delete(spec.name);
       added = true;
     }

@@ -227,7 +227,7 @@ export class MesosSubscription {
    */
   async call(type: string, body: Record<string, unknown> = {}): Promise<CallResult> {
     if (!this.frameworkId || !this.streamId) {
-      throw new EbbtideError('BACKEND_API', `cannot send ${type} to the Mesos master: not subscribed`, { data: { retryable: true } });
+      throw new EbbtideError('BACKEND_API', `cannot send ${type} to the Mesos master: not subscribed`, { data: { retryable: true, notSent: true } });
     }
     const streamId = this.streamId;
     const r = await this.http.call({ framework_id: { value: this.frameworkId }, type, ...body }, streamId, type);
