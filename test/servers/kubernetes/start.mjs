@@ -14,7 +14,7 @@ if (!existsSync(entry)) {
 }
 const { main } = await import(entry);
 try {
-  await main(process.argv.slice(2), { here });
+  await main(process.argv.slice(2));
 } catch (e) {
   process.stderr.write(`start.mjs: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

@@ -38,6 +38,11 @@ export class Daemon {
     return this.exitInfo.signal ? `killed by ${this.exitInfo.signal}` : `exit code ${this.exitInfo.code}`;
   }
 
+  /** SIGKILL now, synchronously (for a process `exit` hook). */
+  killNow(): void {
+    if (!this.exitInfo) this.child.kill('SIGKILL');
+  }
+
   /** SIGTERM, SIGKILL after `graceMs`; resolves once it is gone. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.exitInfo) return;

@@ -102,7 +102,7 @@ export class ProcessKubelet {
   constructor(private readonly o: KubeletOptions) {
     this.nodeName = o.nodeName ?? 'process-node';
     this.api = o.kubeconfig.makeApiClient(CoreV1Api);
-    this.allocatable = { cpu: o.cpu ?? '8', memory: o.memory ?? '32Gi', pods: String(o.maxPods ?? 250), 'ephemeral-storage': '100Gi' };
+    this.allocatable = { cpu: o.cpu ?? '256', memory: o.memory ?? '1Ti', pods: String(o.maxPods ?? 250), 'ephemeral-storage': '100Gi' };
     this.log = o.log ?? (() => undefined);
   }
 
@@ -144,6 +144,21 @@ export class ProcessKubelet {
       }
     }
     await Promise.all(waits);
+  }
+
+  /** SIGKILLs every pod process now, synchronously (for a process `exit` hook). */
+  killAllNow(): void {
+    this.stopped = true;
+    for (const run of this.runs.values()) for (const c of run.containers) if (c.state === 'running') killGroup(c.pgid, 'SIGKILL');
+  }
+
+  /** Process groups of the running containers of a pod (for tests that look under the API). */
+  pids(namespace: string, name: string): number[] {
+    const out: number[] = [];
+    for (const run of this.runs.values()) {
+      if (run.namespace === namespace && run.name === name) for (const c of run.containers) if (c.state === 'running' && c.pgid) out.push(c.pgid);
+    }
+    return out;
   }
 
   private async registerNode(): Promise<void> {
