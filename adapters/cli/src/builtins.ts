@@ -1,4 +1,5 @@
 import type { EbbtidePlugin } from '@ebbtide/core';
+import kubernetesBackendPlugin from '@ebbtide/backend-kubernetes';
 import localBackendPlugin from '@ebbtide/backend-local';
 import mesosBackendPlugin from '@ebbtide/backend-mesos';
 import yarnBackendPlugin from '@ebbtide/backend-yarn';
@@ -9,5 +10,5 @@ import simulatorPlugin from '@ebbtide/simulator';
 
 /** Plugins the `ebbtide` command registers before any configured one. */
 export function builtinPlugins(): EbbtidePlugin[] {
-  return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin, mesosBackendPlugin, yarnBackendPlugin, simulatorPlugin] as EbbtidePlugin[];
+  return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin, kubernetesBackendPlugin, mesosBackendPlugin, yarnBackendPlugin, simulatorPlugin] as EbbtidePlugin[];
 }
