@@ -104,7 +104,9 @@ describe('YARN backend faults against a real YARN (test/servers/yarn)', function
     await b.start([spec(`${cluster}-0`)]);
     await rec.until('running via the second RM', 120_000, (v) => v.get(`${cluster}-0`)?.phase === 'running');
     expect(logger.records.some((r) => r.fields?.event === 'yarn.rm-failover')).to.equal(true);
-    expect(pidsWithEnv({ EBBTIDE_TEST_RUN: RUN, EBBTIDE_WORKER_NAME: `${cluster}-0` })).to.have.length(1);
+    expect(pidsWithEnv({ EBBTIDE_TEST_RUN: RUN, EBBTIDE_WORKER_NAME: `${cluster}-0` })).to.not.deep.equal([]);
+    const svc = await rmGet<{ components: Array<{ containers?: Array<{ component_instance_name: string }> }> }>(yarn.url, `/app/v1/services/ebbtide-${cluster}`);
+    expect((svc.body.components[0]!.containers ?? []).map((c) => c.component_instance_name)).to.deep.equal([`${cluster}-0`]);
   });
 
   it('AM failure: YARN restarts the service AM, the workers keep running, none is reported gone or duplicated', async () => {

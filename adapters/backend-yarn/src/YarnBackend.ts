@@ -534,7 +534,10 @@ export class YarnBackend implements ResourceBackend {
       this.exitWorker(w, { failed: true, reason: `instance ${w.name} is no longer in YARN service ${this.svc}` });
       return true;
     }
-    if (w.containerId && (!c || c.id !== w.containerId || c.state === 'FAILED' || c.state === 'SUCCEEDED')) {
+    // An instance without a container is relaunching after a failure, or its AM is recovering
+    // after a restart (the same container comes back): only a different container, or ours in
+    // a final state, tells that ours ended.
+    if (w.containerId && c && (c.id !== w.containerId || c.state === 'FAILED' || c.state === 'SUCCEEDED')) {
       const ended = w.containerId;
       const succeeded = c?.id === ended && c.state === 'SUCCEEDED';
       // YARN relaunches the instance (restart_policy ALWAYS): it stays wanted, untracked, until
@@ -544,6 +547,7 @@ export class YarnBackend implements ResourceBackend {
       void this.reportContainerEnd(w.name, ended, succeeded, c?.hostname);
       return false; // reported once the exit status is known
     }
+    if (!c && w.containerId) return false;
     if (c) {
       const phase: BackendWorkerPhase = c.state === 'READY' ? 'running' : 'pending';
       const newContainer = w.containerId !== c.id;

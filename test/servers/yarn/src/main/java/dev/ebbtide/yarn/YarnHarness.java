@@ -84,6 +84,11 @@ public final class YarnHarness {
     conf.setBoolean(YarnConfiguration.NM_PMEM_CHECK_ENABLED, true);
     conf.setBoolean(YarnConfiguration.NM_VMEM_CHECK_ENABLED, false);
     conf.setLong(YarnConfiguration.NM_CONTAINER_MON_INTERVAL_MS, 1000);
+    // Without these the monitor cannot read a container's memory and never kills it.
+    conf.set(YarnConfiguration.NM_CONTAINER_MON_RESOURCE_CALCULATOR,
+        "org.apache.hadoop.yarn.util.ResourceCalculatorPlugin");
+    conf.set(YarnConfiguration.NM_CONTAINER_MON_PROCESS_TREE,
+        "org.apache.hadoop.yarn.util.ProcfsBasedProcessTree");
     // Fast heartbeats: containers are assigned on NM heartbeats.
     conf.setLong(YarnConfiguration.RM_NM_HEARTBEAT_INTERVAL_MS, 300);
     conf.setLong("yarn.service.readiness-check-interval.seconds", 1);
