@@ -8,6 +8,7 @@ export { EmbeddedSchedulerAdapter } from './EmbeddedSchedulerAdapter.js';
 export { EmbeddedScheduler, type EmbeddedSchedulerDeps } from './scheduler/EmbeddedScheduler.js';
 export { DEFAULT_EMBEDDED_OPTIONS, type EmbeddedSchedulerOptions } from './scheduler/EmbeddedSchedulerOptions.js';
 export { checkEmbeddedOptions, isLoopbackHost } from './scheduler/checkOptions.js';
+export type { ConnectionStats } from './scheduler/ConnectionGate.js';
 export { ByteBudget } from './protocol/ByteBudget.js';
 export type { TaskStatus } from './scheduler/records.js';
 export { Client, type ConnectOptions, type SubmitOptions } from './client/Client.js';
