@@ -29,12 +29,25 @@ describe('Cluster', () => {
     await cluster.scale(2);
     expect(cluster.plan).to.deep.equal(['c-0', 'c-1']);
     expect(backend.stops).to.deep.equal([['c-2', 'c-3']]);
+    cluster.observe(['c-0', 'c-1']);
     // The counter stood at 3 after naming c-3 and never goes down: c-2 is not reused.
     await cluster.scale(4);
     expect(cluster.plan).to.deep.equal(['c-0', 'c-1', 'c-3', 'c-4']);
     await cluster.scale(5);
     expect(cluster.plan.at(-1)).to.equal('c-5');
     expect(backend.starts[0]![0]).to.deep.equal({ name: 'c-0', scheduler: 'tcp://127.0.0.1:1', nthreads: 2, memoryLimit: 1e9 });
+  });
+
+  it('never names a new worker after one the scheduler still shows connected', async () => {
+    const { cluster, backend } = setup();
+    await cluster.scale(2);
+    cluster.observe(['c-0', 'c-1']);
+    await cluster.scaleDown(['c-1']);
+    // c-1's process is gone but the scheduler has not noticed yet: Dask would refuse the name.
+    await cluster.scale(2);
+    expect(cluster.plan).to.deep.equal(['c-0', 'c-2']);
+    cluster.observe(['c-0', 'c-2']);
+    expect(backend.starts.flat().map((s) => s.name)).to.deep.equal(['c-0', 'c-1', 'c-2']);
   });
 
   it('gives every worker the environment the scheduler asks for', async () => {
@@ -156,7 +169,8 @@ describe('Cluster', () => {
       expect(cluster.requested).to.deep.equal(['c-0', 'c-3', 'c-7']);
       cluster.observe(['c-0', 'c-7', 'other-1', 'c-gpu-0']);
       await cluster.scale(5);
-      expect(backend.starts.flat().map((s) => s.name)).to.deep.equal(['c-1', 'c-2']);
+      // New names continue above the highest adopted one.
+      expect(backend.starts.flat().map((s) => s.name)).to.deep.equal(['c-8', 'c-9']);
       expect(cluster.plan).to.have.length(5);
     });
 

@@ -144,6 +144,12 @@ export class Cluster {
     const fromScheduler = connected.filter((n) => this.isOurs(n));
     const adopted = [...new Set([...fromBackend, ...fromScheduler])].sort(byCounter);
     for (const name of adopted) this.take(name, fromScheduler.includes(name));
+    // New names continue above the adopted ones, as they would have in the process that made them
+    // (some resource managers never give a removed name again: YARN's decommissioned instances).
+    for (const name of adopted) {
+      const n = Number(/-(\d+)$/.exec(name)?.[1]);
+      if (this.isOurs(name) && n >= this.counter) this.counter = n + 1;
+    }
     if (adopted.length) {
       this.logger.info(
         { event: 'cluster.adopted', workers: adopted, fromBackend: fromBackend.length, fromScheduler: fromScheduler.length },
@@ -290,7 +296,9 @@ export class Cluster {
   }
 
   private newName(planned: ReadonlySet<string>): string {
-    const taken = (n: string) => planned.has(n) || this.alive.has(n) || this.requestedSet.has(n);
+    // Also a name the scheduler still shows (a worker whose exit it has not noticed yet): Dask
+    // refuses a second registration under a connected name.
+    const taken = (n: string) => planned.has(n) || this.alive.has(n) || this.requestedSet.has(n) || this.observedSet.has(n);
     let name = `${this.options.name}-${this.counter}`;
     while (taken(name)) {
       this.counter++;
