@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Autoscaler, type DecisionRecord, Kernel } from '@ebbtide/core';
 import { builtinPlugins } from '@ebbtide/cli';
-import { type DaskScheduler, PythonClient, daskInstalled, daskWorkerCommand, startDaskScheduler } from '../support/dask.js';
+import { type DaskScheduler, PythonClient, daskInstalled, daskWorkerCommand, daskWorkerPids, startDaskScheduler } from '../support/dask.js';
 import { EBBTIDE_BIN, FIXTURES, ROOT } from '../support/paths.js';
-import { alive, killAll, pidsMatching, until } from '../support/processes.js';
+import { alive, killAll, until } from '../support/processes.js';
 
 const CLIENT = join(FIXTURES, 'dask', 'burst_client.py');
 
@@ -27,7 +27,7 @@ describe('e2e: adapting a real Dask cluster (Debian python3-distributed)', funct
     localDir = mkdtempSync(join(tmpdir(), 'ebbtide-dask-workers-'));
   });
   afterEach(async () => {
-    for (const pid of pidsMatching('distributed.cli.dask_worker', scheduler.address)) pids.add(pid);
+    for (const pid of daskWorkerPids(scheduler.address)) pids.add(pid);
     killAll(pids);
     await scheduler.stop();
     rmSync(localDir, { recursive: true, force: true });
@@ -60,7 +60,7 @@ describe('e2e: adapting a real Dask cluster (Debian python3-distributed)', funct
       client.send('burst 40 1.0 5');
       await until(
         () => {
-          for (const pid of pidsMatching('distributed.cli.dask_worker', scheduler.address)) pids.add(pid);
+          for (const pid of daskWorkerPids(scheduler.address)) pids.add(pid);
           return auto.store.counts().workers >= 3;
         },
         90_000,
@@ -110,7 +110,7 @@ describe('e2e: adapting a real Dask cluster (Debian python3-distributed)', funct
       const exited = new Promise<number | null>((r) => up!.on('exit', (code) => r(code)));
       await until(
         () => {
-          for (const pid of pidsMatching('distributed.cli.dask_worker', scheduler.address)) pids.add(pid);
+          for (const pid of daskWorkerPids(scheduler.address)) pids.add(pid);
           return pids.size >= 2;
         },
         60_000,

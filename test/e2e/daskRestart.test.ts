@@ -3,9 +3,9 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DaskScheduler, PythonClient, daskInstalled, daskWorkerCommand, startDaskScheduler } from '../support/dask.js';
+import { type DaskScheduler, PythonClient, daskInstalled, daskWorkerCommand, daskWorkerPids, startDaskScheduler } from '../support/dask.js';
 import { FIXTURES } from '../support/paths.js';
-import { alive, killAll, pidsMatching, until } from '../support/processes.js';
+import { alive, killAll, until } from '../support/processes.js';
 import { EbbtideProcess } from '../support/upProcess.js';
 
 const SOAK_CLIENT = join(FIXTURES, 'dask', 'soak_client.py');
@@ -30,7 +30,7 @@ describe('e2e: ebbtide up is safe to restart (real Dask scheduler, real dask wor
   const ups: EbbtideProcess[] = [];
   const pids = new Set<number>();
   const track = () => {
-    for (const pid of pidsMatching('distributed.cli.dask_worker', scheduler.address)) pids.add(pid);
+    for (const pid of daskWorkerPids(scheduler.address)) pids.add(pid);
   };
 
   before(function () {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { until } from './processes.js';
+import { pidsMatching, until } from './processes.js';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -117,4 +117,13 @@ export class PythonClient {
       /* gone */
     }
   }
+}
+
+/**
+ * Pids of the real Dask worker processes of a scheduler: their command line is
+ * `python3 -m distributed.cli.dask_worker ADDRESS …` (an `ebbtide up` whose config holds that
+ * command as JSON does not match).
+ */
+export function daskWorkerPids(address: string): number[] {
+  return pidsMatching(`-m distributed.cli.dask_worker ${address}`);
 }

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EBBTIDE_BIN, ROOT } from './paths.js';
 import { until } from './processes.js';
 
@@ -15,8 +17,16 @@ export class EbbtideProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(readonly child: ChildProcess) {
-    child.stdout!.on('data', (d) => (this.stdout += d));
-    child.stderr!.on('data', (d) => (this.stderr += d));
+    // EBBTIDE_TEST_TRACE=DIR keeps each run's output in DIR/ebbtide-PID.{out,err}, to debug a test.
+    const trace = process.env.EBBTIDE_TEST_TRACE;
+    child.stdout!.on('data', (d) => {
+      this.stdout += d;
+      if (trace) appendFileSync(join(trace, `ebbtide-${child.pid}.out`), d);
+    });
+    child.stderr!.on('data', (d) => {
+      this.stderr += d;
+      if (trace) appendFileSync(join(trace, `ebbtide-${child.pid}.err`), d);
+    });
     this.exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   }
 
