@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Autoscaler, type DecisionRecord, Kernel } from '@ebbtide/core';
 import { builtinPlugins } from '@ebbtide/cli';
 import { type DaskScheduler, PythonClient, daskInstalled, daskWorkerCommand, daskWorkerPids, startDaskScheduler } from '../support/dask.js';
-import { EBBTIDE_BIN, FIXTURES, ROOT } from '../support/paths.js';
+import { FIXTURES } from '../support/paths.js';
+import { EbbtideProcess } from '../support/upProcess.js';
 import { alive, killAll, until } from '../support/processes.js';
 
 const CLIENT = join(FIXTURES, 'dask', 'burst_client.py');
@@ -84,45 +84,39 @@ describe('e2e: adapting a real Dask cluster (Debian python3-distributed)', funct
     }
   });
 
-  it('ebbtide up exits on SIGTERM and leaves no Dask worker process', async () => {
-    let up: ChildProcess | undefined;
+  it('ebbtide up retires its workers through Dask on SIGTERM, exits 0 and leaves no Dask worker process', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'ebbtide-state-'));
+    const up = EbbtideProcess.start([
+      'up',
+      '--scheduler.type',
+      'dask',
+      '--scheduler.address',
+      scheduler.address,
+      '--adaptive.minimum',
+      '2',
+      '--adaptive.interval',
+      '500ms',
+      '--backend.local.stateDir',
+      stateDir,
+      '--backend.local.command',
+      JSON.stringify(daskWorkerCommand(localDir)),
+    ]);
     try {
-      up = spawn(
-        process.execPath,
-        [
-          EBBTIDE_BIN,
-          'up',
-          '--scheduler.type',
-          'dask',
-          '--scheduler.address',
-          scheduler.address,
-          '--adaptive.minimum',
-          '2',
-          '--adaptive.interval',
-          '500ms',
-          '--backend.local.command',
-          JSON.stringify(daskWorkerCommand(localDir)),
-        ],
-        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      up.stdout!.on('data', (d) => (stdout += d));
-      const exited = new Promise<number | null>((r) => up!.on('exit', (code) => r(code)));
-      await until(
-        () => {
-          for (const pid of daskWorkerPids(scheduler.address)) pids.add(pid);
-          return pids.size >= 2;
-        },
-        60_000,
-        'two Dask worker processes',
-      );
-      // Let them register so shutdown goes through retirement.
-      await new Promise((r) => setTimeout(r, 3000));
+      // Both workers registered with the scheduler: shutdown must go through retirement.
+      await up.waitForStatus(/workers=2 /, 60_000);
+      for (const pid of daskWorkerPids(scheduler.address)) pids.add(pid);
       up.kill('SIGTERM');
-      expect(await exited, stdout).to.equal(0);
+      expect((await up.exited).code, up.stderr.slice(-2000)).to.equal(0);
+      const retired = up.events('scheduler.retire').flatMap((l) => l.outcomes as Array<{ name: string; status: string }>);
+      expect(retired.map((o) => [o.name, o.status]).sort()).to.deep.equal([
+        ['ebbtide-0', 'retired'],
+        ['ebbtide-1', 'retired'],
+      ]);
+      expect(up.events('worker.kill'), 'no worker had to be SIGKILLed').to.deep.equal([]);
       await until(() => [...pids].every((p) => !alive(p)), 20_000, 'Dask worker processes to exit');
     } finally {
-      if (up?.pid && alive(up.pid)) up.kill('SIGKILL');
+      up.kill('SIGKILL');
+      rmSync(stateDir, { recursive: true, force: true });
     }
   });
 });

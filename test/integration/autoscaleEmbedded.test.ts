@@ -54,8 +54,9 @@ describe('autoscaling the embedded scheduler with real local workers', function 
     for (let i = 0; i < 24; i++) keys.push(await client.submit(builtinTask('sleep'), [300], { prefix: 'nap' }));
     const kept = await client.submit(builtinTask('inc'), [41]);
     await until(() => (trackPids(), auto.store.counts().workers >= 3), 30_000, '>= 3 workers connected');
-    const peak = Math.max(...records.map((r) => r.safeTarget));
-    expect(peak).to.be.at.least(3).and.at.most(4);
+    // Three connected is what was waited for; the bound is what must hold at every tick.
+    expect(Math.max(...records.map((r) => r.safeTarget))).to.be.at.most(4);
+    expect(Math.max(...records.map((r) => r.inputs!.plan))).to.be.at.most(4);
     await client.gather(keys);
     await client.release(keys);
     // Idle but holding one result: shrinks to the one worker holding it.

@@ -32,7 +32,17 @@ describe('ebbtide simulate', function () {
     expect(r.code, r.stderr).to.equal(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).to.match(/^config\s+worker-s\s+peak\s+mean wait\s+p95 wait\s+max wait\s+makespan\s+ups\s+downs\s+started\s+MB moved\s+lost$/);
-    expect(lines.slice(2).map((l) => l.split(/\s{2,}/)[0])).to.deep.equal(['quick.yaml', 'patient.yaml', 'static 20 (maximum)', lines[5]!.split(/\s{2,}/)[0]]);
+    const names = lines.slice(2).map((l) => l.split(/\s{2,}/)[0]!);
+    expect(names.slice(0, 3)).to.deep.equal(['quick.yaml', 'patient.yaml', 'static 20 (maximum)']);
+    // The smallest static cluster found by the search: a size from 1 to the maximum, and the
+    // search's own answer, whose p95 wait is within 1.2x the maximum's.
+    expect(names).to.have.length(4);
+    const smallest = /^static (\d+) \(p95 within 1\.2x\)$/.exec(names[3]!);
+    expect(smallest, names[3]).to.not.equal(null);
+    const size = Number(smallest![1]);
+    expect(size).to.be.within(1, 20);
+    const p95 = (line: string) => parseFloat(line.split(/\s{2,}/)[4]!);
+    expect(p95(lines[5]!)).to.be.at.most(p95(lines[4]!) * 1.2 + 1e-9);
     const svg = readFileSync(plot, 'utf8');
     expect(svg.startsWith('<svg')).to.equal(true);
     expect(svg).to.contain('quick.yaml').and.contain('patient.yaml').and.contain('static ');

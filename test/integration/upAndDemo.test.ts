@@ -8,6 +8,7 @@ import { Client, builtinTask } from '@ebbtide/scheduler-embedded';
 import { EBBTIDE_BIN, ROOT } from '../support/paths.js';
 import { runCli } from '../support/runCli.js';
 import { alive, killAll, pidsMatching, until } from '../support/processes.js';
+import { EbbtideProcess } from '../support/upProcess.js';
 
 describe('ebbtide up (embedded scheduler, local workers)', function () {
   this.timeout(90_000);
@@ -65,33 +66,38 @@ describe('ebbtide up (embedded scheduler, local workers)', function () {
     expect(times).to.deep.equal([...times].sort((a, b) => a - b));
   });
 
-  it('a worker command that exits at once is reported with its exit code and stderr, and backed off', async () => {
-    const r = spawn(
-      process.execPath,
-      [
-        EBBTIDE_BIN,
-        'up',
-        '--adaptive.interval',
-        '200ms',
-        '--adaptive.minimum',
-        '1',
-        '--backend.local.command',
-        JSON.stringify([process.execPath, '-e', 'console.error("worker: cannot bind"); process.exit(7)']),
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    up = r;
-    let stderr = '';
-    r.stderr!.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((res) => r.on('exit', (code) => res(code)));
-    await new Promise((res) => setTimeout(res, 4000));
-    r.kill('SIGTERM');
-    expect(await exited).to.equal(0);
-    const failures = stderr.split('\n').filter((l) => l.includes('worker process failed'));
-    expect(failures.length).to.be.at.least(1);
-    expect(failures[0]).to.contain('exitCode=7').and.contain('worker: cannot bind');
-    // 4 s with 200 ms ticks would be 20 restarts without backoff; 1 s, 2 s, ... allows at most 3.
-    expect(failures.length).to.be.at.most(4);
+  it('a worker command that exits at once is reported with its exit code and output, and backed off', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'ebbtide-state-'));
+    const p = EbbtideProcess.start([
+      'up',
+      '--backend.local.stateDir',
+      stateDir,
+      '--adaptive.interval',
+      '200ms',
+      '--adaptive.minimum',
+      '1',
+      '--backend.local.command',
+      JSON.stringify([process.execPath, '-e', 'console.error("worker: cannot bind"); process.exit(7)']),
+    ]);
+    try {
+      await until(() => p.events('worker.failed').length >= 3 || !p.running, 30_000, 'three failed starts');
+      p.kill('SIGTERM');
+      expect((await p.exited).code).to.equal(0);
+      const failures = p.events('worker.failed');
+      expect(failures[0]).to.include({ exitCode: 7 });
+      expect(String(failures[0]!.reason)).to.contain('worker: cannot bind');
+      // Each relaunch waits out the backoff the failure before it announced: 1 s, then 2 s, ...
+      // (without backoff, 200 ms ticks would relaunch at once). Read from the log's timestamps.
+      const starts = p.events('worker.started').map((l) => Date.parse(l.time!));
+      expect(failures.slice(0, 2).map((f) => f.retryIn)).to.deep.equal([1, 2]);
+      for (const [k, f] of failures.slice(0, 2).entries()) {
+        const next = starts.find((t) => t > Date.parse(f.time!));
+        expect(next, `a start after failure ${k + 1}`).to.not.equal(undefined);
+        expect(next! - Date.parse(f.time!)).to.be.at.least((f.retryIn as number) * 1000 - 50);
+      }
+    } finally {
+      p.kill('SIGKILL');
+    }
   });
 });
 
