@@ -58,7 +58,6 @@ export { PluginRegistry, type Registration } from './plugins/PluginRegistry.js';
 export { loadPluginModule, asPlugin } from './plugins/loadPluginModule.js';
 export { guardPlugin } from './plugins/guardPlugin.js';
 export { Kernel, type KernelOptions } from './plugins/Kernel.js';
-export { heuristicContext } from './config/heuristicContext.js';
 export { backoffMs } from './util/backoff.js';
 export { validateSnapshot } from './state/validateSnapshot.js';
 export { Autoscaler, type AutoscalerParts, type ShutdownOptions, type ShutdownSummary } from './runtime/Autoscaler.js';

@@ -3,7 +3,6 @@ import { expect } from 'chai';
 import { inject, injectable } from 'tsyringe';
 import type { HeuristicResult, ScalingHeuristic } from '../src/contracts/ScalingHeuristic.js';
 import type { SchedulerSnapshot } from '../src/contracts/SchedulerSnapshot.js';
-import { heuristicContext } from '../src/config/heuristicContext.js';
 import { type Logger, MemoryLogger } from '../src/logging/Logger.js';
 import { definePlugin } from '../src/plugins/EbbtidePlugin.js';
 import { Kernel, type KernelOptions } from '../src/plugins/Kernel.js';
@@ -40,7 +39,7 @@ describe('Kernel', () => {
     it('loads ./my-heuristic.js relative to the config file and its heuristic replaces the built-in', async () => {
       const kernel = await create({ sources: { file: fixturePath('heuristic-from-config', 'ebbtide.yaml') } });
       expect(kernel.selected('heuristic')).to.equal('fixed');
-      const result = kernel.resolve('heuristic').target(twoWorkers(), heuristicContext(kernel.config));
+      const result = kernel.resolve('heuristic').target(twoWorkers(), { minimum: 0, maximum: Infinity });
       expect(result.target).to.equal(4);
       expect(result.explanation).to.deep.equal({ rule: 'my-heuristic: fixed size' });
       const plugin = kernel.registry.plugins.find((p) => p.name === 'my-heuristic');
@@ -49,7 +48,7 @@ describe('Kernel', () => {
 
     it('without the selection, the built-in heuristic still answers', async () => {
       const kernel = await create({ sources: { file: fixturePath('heuristic-from-config', 'ebbtide.yaml'), flags: { heuristic: 'noop' } } });
-      expect(kernel.resolve('heuristic').target(twoWorkers(), heuristicContext(kernel.config)).target).to.equal(2);
+      expect(kernel.resolve('heuristic').target(twoWorkers(), { minimum: 0, maximum: Infinity }).target).to.equal(2);
       // Both stay registered; the config picks one.
       expect(kernel.registry.names('heuristic')).to.deep.equal(['noop', 'fixed']);
     });
@@ -58,7 +57,7 @@ describe('Kernel', () => {
       const kernel = await create({ sources: { file: fixturePath('heuristic-from-config', 'ebbtide-plugin-options.json') } });
       expect((kernel.config.myHeuristic as { workers: number }).workers).to.equal(9);
       expect(kernel.loaded.sources['myHeuristic.workers']).to.equal('file');
-      expect(kernel.resolve('heuristic').target(twoWorkers(), heuristicContext(kernel.config)).target).to.equal(9);
+      expect(kernel.resolve('heuristic').target(twoWorkers(), { minimum: 0, maximum: Infinity }).target).to.equal(9);
     });
 
     it('the plugin section follows the same precedence: its env variable beats the file, typed', async () => {
@@ -67,7 +66,7 @@ describe('Kernel', () => {
       });
       expect(kernel.loaded.sources['myHeuristic.workers']).to.equal('env');
       // options() saw the typed number, not the env string.
-      expect(kernel.resolve('heuristic').target(twoWorkers(), heuristicContext(kernel.config)).target).to.equal(7);
+      expect(kernel.resolve('heuristic').target(twoWorkers(), { minimum: 0, maximum: Infinity }).target).to.equal(7);
     });
 
     it("a bad value in the plugin's section is CONFIG_INVALID naming its key, the value and the file", async () => {
@@ -108,8 +107,8 @@ describe('Kernel', () => {
       const a = kernel.resolve('heuristic');
       const b = kernel.resolve('heuristic');
       expect(a).not.to.equal(b);
-      expect(a.target(twoWorkers(), heuristicContext(kernel.config)).target).to.equal(1);
-      expect(b.target(twoWorkers(), heuristicContext(kernel.config)).target).to.equal(1);
+      expect(a.target(twoWorkers(), { minimum: 0, maximum: Infinity }).target).to.equal(1);
+      expect(b.target(twoWorkers(), { minimum: 0, maximum: Infinity }).target).to.equal(1);
     });
 
     it('gives each implementation a logger bound to its plugin name', async () => {
@@ -124,7 +123,7 @@ describe('Kernel', () => {
       const logging = definePlugin({ name: 'logging', register: (r) => r.heuristic('logging', LoggingHeuristic) });
       const logger = new MemoryLogger();
       const kernel = await create({ builtins: [...BUILTINS, logging], logger, sources: { flags: { ...NOOP_SELECTIONS, heuristic: 'logging' } } });
-      kernel.resolve('heuristic').target(twoWorkers(), heuristicContext(kernel.config));
+      kernel.resolve('heuristic').target(twoWorkers(), { minimum: 0, maximum: Infinity });
       expect(logger.records).to.deep.equal([{ level: 'info', message: 'target', fields: { plugin: 'logging', workers: 2 } }]);
     });
   });
@@ -237,7 +236,7 @@ describe('Kernel', () => {
     it('a throw inside a plugin method names the plugin and the method, keeping the cause', async () => {
       const kernel = await createWithPlugins(['./throwing-method-plugin.js'], { ...NOOP_SELECTIONS, heuristic: 'throws' });
       const heuristic = kernel.resolve('heuristic');
-      const e = thrownBy(() => heuristic.target(twoWorkers(), heuristicContext(kernel.config)), 'PLUGIN_ERROR');
+      const e = thrownBy(() => heuristic.target(twoWorkers(), { minimum: 0, maximum: Infinity }), 'PLUGIN_ERROR');
       expect(e.plugin).to.equal('throwing-method');
       expect(e.data).to.include({ method: 'target' });
       expect(e.message).to.equal('plugin "throwing-method" failed in target: division by zero workers');

@@ -52,7 +52,6 @@ export function setupLoop(rx: TestScheduler, options: Partial<AdaptiveOptions> =
       minimum: 0,
       maximum: Infinity,
       waitCount: 3,
-      context: { targetDuration: 5, unknownTaskDuration: 0.5, defaultTaskDurations: {} },
       ...options,
     },
   );

@@ -38,14 +38,13 @@ function timeTicks(store: SchedulerStateStore, reps: number): { median: number; 
   const heuristic = new DaskTargetHeuristic();
   const strategy = new DaskWorkersToClose({});
   const workerKey = new NoneWorkerKey();
-  const context = { targetDuration: 5, unknownTaskDuration: 0.5, defaultTaskDurations: {} };
   let closeCounts: Record<string, number> = {};
   const times: number[] = [];
   let target = 0;
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
     const snapshot = store.snapshot(r);
-    const d = decideTick({ snapshot, heuristic, strategy, workerKey, context, minimum: 0, maximum: Infinity, waitCount: 3, closeCounts });
+    const d = decideTick({ snapshot, heuristic, strategy, workerKey, minimum: 0, maximum: Infinity, waitCount: 3, closeCounts });
     closeCounts = d.closeCounts;
     times.push(performance.now() - t0);
     target = d.target;

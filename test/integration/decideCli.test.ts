@@ -92,7 +92,7 @@ describe('ebbtide decide (command line)', function () {
     expect(c['adaptive.minimum']).to.include({ value: 1, source: 'file' });
     expect(c['adaptive.waitCount']).to.include({ value: 6, source: 'env' });
     expect(c['adaptive.maximum']).to.include({ value: 7, source: 'flag' });
-    expect(c['adaptive.interval']).to.include({ value: 1, source: 'default' });
+    expect(c['adaptive.interval']).to.include({ value: '1s', source: 'default' });
   });
 
   it('an unknown option or command is a usage error (exit 2)', async () => {

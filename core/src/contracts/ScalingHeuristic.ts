@@ -1,13 +1,13 @@
 import type { SchedulerSnapshot } from './SchedulerSnapshot.js';
 
-/** Settings every heuristic may read, derived from the core configuration. */
+/**
+ * What the core tells every heuristic besides the snapshot: the bounds its target will be
+ * clamped to (a heuristic may use them, e.g. to explain itself; it need not clamp). A
+ * heuristic's own settings come from its plugin's options (`PLUGIN_OPTIONS`), not from here.
+ */
 export interface HeuristicContext {
-  /** Seconds the queued and running work should take on the wanted cluster (Dask's target-duration). */
-  targetDuration: number;
-  /** Seconds assumed for a task of a prefix with no learned duration. */
-  unknownTaskDuration: number;
-  /** Seconds per prefix used before a duration is learned. */
-  defaultTaskDurations: Record<string, number>;
+  readonly minimum: number;
+  readonly maximum: number;
 }
 
 /** Structured "why" of a target: numbers the heuristic used, keyed by name. */
@@ -22,8 +22,10 @@ export interface HeuristicResult {
 /**
  * Decides how many workers the work needs now.
  *
- * Guarantees expected from an implementation: pure (no I/O, no clock, no randomness; the same
- * snapshot and context give the same result) and synchronous, so it runs unchanged in virtual time.
+ * Guarantees expected from an implementation (checked by `describeHeuristic` in
+ * `@ebbtide/core/testing`): pure (no I/O, no clock, no randomness; the same snapshot and context
+ * give the same result, and the snapshot is not modified) and synchronous, so it runs unchanged
+ * in virtual time; the target is a whole number >= 0.
  *
  * @example
  * ```ts

@@ -1,16 +1,13 @@
 import type { SchedulerSnapshot } from './SchedulerSnapshot.js';
 import type { WorkerKey } from './WorkerKey.js';
 
-/** Arguments of one workers-to-close query (Dask's `workers_to_close` parameters). */
+/**
+ * One workers-to-close query from the core: how many workers should remain, and how workers are
+ * grouped. A strategy's own knobs (Dask's `n`, `minimum`, `memory_ratio`) are its plugin's options.
+ */
 export interface WorkersToCloseQuery {
-  /** Workers wanted after closing; `n` = worker count - target. */
+  /** Workers wanted after closing. */
   target?: number;
-  /** Number of workers to close (wins over `target`). */
-  n?: number;
-  /** Never leave fewer than this many workers. */
-  minimum?: number;
-  /** Keep `memoryRatio` x the stored bytes of memory limit; defaults to 2 when neither n nor target is given. */
-  memoryRatio?: number;
   /** Grouping; each worker is its own group when absent. */
   key?: WorkerKey;
 }
@@ -18,8 +15,10 @@ export interface WorkersToCloseQuery {
 /**
  * Chooses which workers to close.
  *
- * Guarantees expected from an implementation: pure and synchronous; returns names of workers in
- * the snapshot, in closing order, without duplicates; never returns part of a group.
+ * Guarantees expected from an implementation (checked by `describeWorkersToClose` in
+ * `@ebbtide/core/testing`): pure and synchronous; returns names of workers in the snapshot, in
+ * closing order, without duplicates; never returns part of a group; never proposes a worker that
+ * runs a long-running task; never leaves fewer than `target` workers.
  */
 export interface WorkersToClose {
   select(snapshot: SchedulerSnapshot, query: WorkersToCloseQuery): string[];

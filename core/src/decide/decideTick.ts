@@ -1,6 +1,6 @@
 import type { DecisionRecord } from '../DecisionRecord.js';
 import type { SchedulerSnapshot } from '../contracts/SchedulerSnapshot.js';
-import type { HeuristicContext, ScalingHeuristic } from '../contracts/ScalingHeuristic.js';
+import type { ScalingHeuristic } from '../contracts/ScalingHeuristic.js';
 import type { WorkerKey } from '../contracts/WorkerKey.js';
 import type { WorkersToClose } from '../contracts/WorkersToClose.js';
 import { clampTarget } from './clampTarget.js';
@@ -11,7 +11,6 @@ export interface DecideTickInput {
   heuristic: ScalingHeuristic;
   strategy: WorkersToClose;
   workerKey: WorkerKey;
-  context: HeuristicContext;
   minimum: number;
   maximum: number;
   waitCount: number;
@@ -20,8 +19,6 @@ export interface DecideTickInput {
   /** Defaults to the snapshot's worker names. */
   requested?: readonly string[];
   closeCounts?: Readonly<Record<string, number>>;
-  /** Forwarded to the strategy with every query (Dask's `Adaptive(**kwargs)`), e.g. memoryRatio. */
-  memoryRatio?: number;
 }
 
 /**
@@ -31,18 +28,14 @@ export interface DecideTickInput {
 export function decideTick(input: DecideTickInput): DecisionRecord {
   const { snapshot, heuristic, strategy, workerKey } = input;
   const observed = snapshot.workers.map((w) => w.name);
-  const { target, explanation } = heuristic.target(snapshot, input.context);
+  const { target, explanation } = heuristic.target(snapshot, { minimum: input.minimum, maximum: input.maximum });
   const { safeTarget, cappedBy } = clampTarget(target, input.minimum, input.maximum);
 
   const memo = new Map<number, string[]>();
   const proposal = (t: number): string[] => {
     let r = memo.get(t);
     if (!r) {
-      r = strategy.select(snapshot, {
-        target: t,
-        key: workerKey,
-        ...(input.memoryRatio !== undefined ? { memoryRatio: input.memoryRatio } : {}),
-      });
+      r = strategy.select(snapshot, { target: t, key: workerKey });
       memo.set(t, r);
     }
     return r;

@@ -1,7 +1,7 @@
 import { Subject, type Observable, type SchedulerLike, type Subscription, defer, exhaustMap, from, interval, of } from 'rxjs';
 import type { DecisionOutcome, DecisionRecord } from '../DecisionRecord.js';
 import type { Cluster } from '../cluster/Cluster.js';
-import type { HeuristicContext, ScalingHeuristic } from '../contracts/ScalingHeuristic.js';
+import type { ScalingHeuristic } from '../contracts/ScalingHeuristic.js';
 import type { SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
 import type { WorkerKey } from '../contracts/WorkerKey.js';
 import type { WorkersToClose } from '../contracts/WorkersToClose.js';
@@ -16,8 +16,6 @@ export interface AdaptiveOptions {
   minimum: number;
   maximum: number;
   waitCount: number;
-  context: HeuristicContext;
-  memoryRatio?: number;
 }
 
 export interface AdaptiveDeps {
@@ -157,14 +155,12 @@ export class Adaptive {
       heuristic: this.deps.heuristic,
       strategy: this.deps.strategy,
       workerKey: this.deps.workerKey,
-      context: this.options.context,
       minimum: this.options.minimum,
       maximum: this.options.maximum,
       waitCount: this.options.waitCount,
       plan: cluster.plan,
       requested: cluster.requested,
       closeCounts: this.closeCounts,
-      ...(this.options.memoryRatio !== undefined ? { memoryRatio: this.options.memoryRatio } : {}),
     });
     this.closeCounts = record.closeCounts;
     record.tick = tick;

@@ -1,7 +1,6 @@
 import { type Observable, Subject, type Subscription, firstValueFrom, timer } from 'rxjs';
 import { Adaptive } from '../loop/Adaptive.js';
 import { type AdoptionResult, Cluster } from '../cluster/Cluster.js';
-import { heuristicContext } from '../config/heuristicContext.js';
 import type { ResourceBackend } from '../contracts/ResourceBackend.js';
 import type { RetireOutcome, SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
 import type { DecisionRecord } from '../DecisionRecord.js';
@@ -102,7 +101,6 @@ export class Autoscaler {
         minimum: config.adaptive.minimum,
         maximum: config.adaptive.maximum,
         waitCount: config.adaptive.waitCount,
-        context: heuristicContext(config),
       },
     );
     this.sub.add(this.adaptive.decisions$.subscribe((r) => this.records.next(r)));

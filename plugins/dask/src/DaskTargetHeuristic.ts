@@ -1,12 +1,15 @@
 import 'reflect-metadata';
-import { injectable } from 'tsyringe';
-import type { HeuristicContext, HeuristicResult, ScalingHeuristic, SchedulerSnapshot } from '@ebbtide/core';
+import { inject, injectable } from 'tsyringe';
+import { type HeuristicResult, PLUGIN_OPTIONS, type ScalingHeuristic, type SchedulerSnapshot } from '@ebbtide/core';
 import { adaptiveTarget } from './adaptiveTarget.js';
+import { DASK_DEFAULT_SETTINGS, type DaskHeuristicSettings } from './config.js';
 
-/** `heuristic: dask` — Dask's `adaptive_target`. */
+/** `heuristic: dask` — Dask's `adaptive_target`, with its settings from the plugin's options. */
 @injectable()
 export class DaskTargetHeuristic implements ScalingHeuristic {
-  target(snapshot: SchedulerSnapshot, ctx: HeuristicContext): HeuristicResult {
-    return adaptiveTarget(snapshot, ctx);
+  constructor(@inject(PLUGIN_OPTIONS) private readonly settings: DaskHeuristicSettings = DASK_DEFAULT_SETTINGS) {}
+
+  target(snapshot: SchedulerSnapshot): HeuristicResult {
+    return adaptiveTarget(snapshot, this.settings);
   }
 }

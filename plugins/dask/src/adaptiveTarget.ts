@@ -1,4 +1,5 @@
-import type { Explanation, HeuristicContext, SchedulerSnapshot, SnapshotTotals, WorkerInfo } from '@ebbtide/core';
+import type { Explanation, SchedulerSnapshot, SnapshotTotals, WorkerInfo } from '@ebbtide/core';
+import type { DaskHeuristicSettings } from './config.js';
 import { prefixDuration } from './prefixDuration.js';
 import { selectWorkersToClose } from './selectWorkersToClose.js';
 
@@ -22,7 +23,7 @@ export interface AdaptiveTargetResult {
  * Deliberate deviation: queued work is summed exactly per prefix; Dask samples the first 100
  * queued tasks and scales the sum linearly.
  */
-export function adaptiveTarget(snapshot: SchedulerSnapshot, ctx: HeuristicContext): AdaptiveTargetResult {
+export function adaptiveTarget(snapshot: SchedulerSnapshot, ctx: DaskHeuristicSettings): AdaptiveTargetResult {
   const { workers, prefixes } = snapshot;
   const nW = workers.length;
   const durations = new Map<string, number>();

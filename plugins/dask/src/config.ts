@@ -12,12 +12,34 @@ export const daskSchema = {
   },
 } satisfies ConfigSchemaSection;
 
-export interface DaskOptions {
+/**
+ * What Dask's `adaptive_target` reads from its configuration: `distributed.adaptive.target-duration`,
+ * `distributed.scheduler.unknown-task-duration` and `default-task-durations` — here the config keys
+ * `adaptive.targetDuration`, `scheduler.unknownTaskDuration` and `scheduler.defaultTaskDurations`.
+ */
+export interface DaskHeuristicSettings {
+  /** Seconds the queued and running work should take on the wanted cluster. */
+  targetDuration: number;
+  /** Seconds assumed for a task of a prefix with no learned duration. */
+  unknownTaskDuration: number;
+  /** Seconds per prefix used before a duration is learned. */
+  defaultTaskDurations: Record<string, number>;
+}
+
+/** Dask's defaults: target-duration 5 s, unknown-task-duration 0.5 s, no per-prefix defaults. */
+export const DASK_DEFAULT_SETTINGS: DaskHeuristicSettings = { targetDuration: 5, unknownTaskDuration: 0.5, defaultTaskDurations: {} };
+
+export interface DaskOptions extends DaskHeuristicSettings {
   memoryRatio?: number;
 }
 
 export function daskOptions(config: EbbtideConfig): DaskOptions {
   const section = config.dask as { memoryRatio: number | null } | undefined;
   const ratio = section?.memoryRatio;
-  return ratio === null || ratio === undefined ? {} : { memoryRatio: ratio };
+  return {
+    targetDuration: config.adaptive.targetDuration,
+    unknownTaskDuration: config.scheduler.unknownTaskDuration,
+    defaultTaskDurations: { ...config.scheduler.defaultTaskDurations },
+    ...(ratio === null || ratio === undefined ? {} : { memoryRatio: ratio }),
+  };
 }

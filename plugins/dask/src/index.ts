@@ -8,9 +8,9 @@ export { adaptiveTarget, type AdaptiveTargetResult } from './adaptiveTarget.js';
 export { selectWorkersToClose, type SelectQuery } from './selectWorkersToClose.js';
 export { prefixDuration } from './prefixDuration.js';
 export { DaskTargetHeuristic } from './DaskTargetHeuristic.js';
-export { DaskWorkersToClose } from './DaskWorkersToClose.js';
+export { DaskWorkersToClose, type DaskQueryExtras } from './DaskWorkersToClose.js';
 export { HostWorkerKey, LabelWorkerKey, NoneWorkerKey } from './workerKeys.js';
-export { type DaskOptions, daskOptions, daskSchema } from './config.js';
+export { DASK_DEFAULT_SETTINGS, type DaskHeuristicSettings, type DaskOptions, daskOptions, daskSchema } from './config.js';
 
 /** Dask's adaptive defaults: heuristic `dask`, workers-to-close `dask`, worker keys `none`, `host`, `label:<name>`. */
 const daskPlugin = definePlugin<DaskOptions>({

@@ -2,7 +2,8 @@
 // load (they import tsyringe before @ebbtide/core, so importing one directly would fail).
 import '@ebbtide/core';
 import { expect } from 'chai';
-import type { HeuristicContext, TaskPrefixInfo, WorkerInfo } from '@ebbtide/core';
+import type { TaskPrefixInfo, WorkerInfo } from '@ebbtide/core';
+import type { DaskHeuristicSettings } from '../src/config.js';
 import { makePrefix, makeSnapshot, makeWorker } from '@ebbtide/core/testing';
 import { adaptiveTarget } from '../src/adaptiveTarget.js';
 import { MB, SYSTEM_MEMORY, daskContext, learnedPrefix, targetOf, workersNamed } from './helpers.js';
@@ -253,7 +254,7 @@ describe('adaptiveTarget — spec §7 scheduler scenarios', () => {
   });
 
   describe('T33 test_adaptive_target (2 workers 1+2 threads, default slowinc = 10 s)', () => {
-    const ctx = (td = 5): HeuristicContext => daskContext({ targetDuration: td, defaultTaskDurations: { slowinc: 10 } });
+    const ctx = (td = 5): DaskHeuristicSettings => daskContext({ targetDuration: td, defaultTaskDurations: { slowinc: 10 } });
     const cluster = (a: Partial<WorkerInfo> = {}, b: Partial<WorkerInfo> = {}) => [
       makeWorker('a', { nthreads: 1, memoryLimit: SYSTEM_MEMORY, ...a }),
       makeWorker('b', { nthreads: 2, memoryLimit: SYSTEM_MEMORY, ...b }),

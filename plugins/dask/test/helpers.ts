@@ -1,6 +1,5 @@
 import {
   type DecisionRecord,
-  type HeuristicContext,
   type Recommendation,
   type SchedulerSnapshot,
   type TaskPrefixInfo,
@@ -15,6 +14,7 @@ import { adaptiveTarget } from '../src/adaptiveTarget.js';
 import { DaskTargetHeuristic } from '../src/DaskTargetHeuristic.js';
 import { DaskWorkersToClose } from '../src/DaskWorkersToClose.js';
 import { NoneWorkerKey } from '../src/workerKeys.js';
+import { DASK_DEFAULT_SETTINGS, type DaskHeuristicSettings } from '../src/config.js';
 
 /** Dask parses "100 MB" as 10^8 bytes. */
 export const MB = 1_000_000;
@@ -25,12 +25,12 @@ export const SYSTEM_MEMORY = 16 * 1024 ** 3;
  * Dask's defaults for `adaptive_target`: target-duration 5 s, unknown-task-duration 0.5 s and no
  * per-prefix defaults (Dask's shipped defaults only name shuffle/rechunk prefixes no test uses).
  */
-export function daskContext(overrides: Partial<HeuristicContext> = {}): HeuristicContext {
-  return { targetDuration: 5, unknownTaskDuration: 0.5, defaultTaskDurations: {}, ...overrides };
+export function daskContext(overrides: Partial<DaskHeuristicSettings> = {}): DaskHeuristicSettings {
+  return { ...DASK_DEFAULT_SETTINGS, ...overrides };
 }
 
 /** The number `adaptive_target()` returns for a snapshot. */
-export function targetOf(snapshot: SchedulerSnapshot, ctx: HeuristicContext = daskContext()): number {
+export function targetOf(snapshot: SchedulerSnapshot, ctx: DaskHeuristicSettings = daskContext()): number {
   return adaptiveTarget(snapshot, ctx).target;
 }
 
@@ -61,7 +61,7 @@ export class DaskTickLedger {
       minimum?: number;
       maximum?: number;
       waitCount?: number;
-      context?: HeuristicContext;
+      context?: DaskHeuristicSettings;
       workerKey?: WorkerKey;
       memoryRatio?: number;
     } = {},
@@ -70,17 +70,15 @@ export class DaskTickLedger {
   tick(snapshot: SchedulerSnapshot, sets: { plan?: readonly string[]; requested?: readonly string[] } = {}): DecisionRecord {
     const record = decideTick({
       snapshot,
-      heuristic: new DaskTargetHeuristic(),
-      strategy: new DaskWorkersToClose({}),
+      heuristic: new DaskTargetHeuristic(this.options.context ?? daskContext()),
+      strategy: new DaskWorkersToClose(this.options.memoryRatio !== undefined ? { memoryRatio: this.options.memoryRatio } : {}),
       workerKey: this.options.workerKey ?? new NoneWorkerKey(),
-      context: this.options.context ?? daskContext(),
       minimum: this.options.minimum ?? 0,
       maximum: this.options.maximum ?? Infinity,
       waitCount: this.options.waitCount ?? 3,
       closeCounts: this.closeCounts,
       ...(sets.plan ? { plan: sets.plan } : {}),
       ...(sets.requested ? { requested: sets.requested } : {}),
-      ...(this.options.memoryRatio !== undefined ? { memoryRatio: this.options.memoryRatio } : {}),
     });
     this.closeCounts = record.closeCounts;
     this.records.push(record);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { EbbtideError, type Kernel, type SnapshotFile, decideTick, describeError, heuristicContext, isEbbtideError, validateSnapshot } from '@ebbtide/core';
+import { EbbtideError, type Kernel, type SnapshotFile, decideTick, describeError, isEbbtideError, validateSnapshot } from '@ebbtide/core';
 import type { CliIo } from '../io.js';
 
 /** Reads one snapshot (`.json`) or many (`.jsonl`, one per line; blank lines skipped). */
@@ -49,7 +49,6 @@ export function decideCommand(kernel: Kernel, snapshotPath: string, io: CliIo): 
   const strategy = kernel.resolve('workersToClose');
   const workerKey = kernel.resolve('workerKey');
   const { adaptive } = kernel.config;
-  const context = heuristicContext(kernel.config);
   const lines: string[] = [];
   for (const { snapshot } of snapshots) {
     const { plan, requested, closeCounts, ...state } = snapshot;
@@ -58,7 +57,6 @@ export function decideCommand(kernel: Kernel, snapshotPath: string, io: CliIo): 
       heuristic,
       strategy,
       workerKey,
-      context,
       minimum: adaptive.minimum,
       maximum: adaptive.maximum,
       waitCount: adaptive.waitCount,
