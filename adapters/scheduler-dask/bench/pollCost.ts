@@ -10,7 +10,8 @@
  *    same reply on the scheduler side.
  * 3. Task-dependent parts per 100,000 tasks: `who_has` and `get_task_status` replies.
  *
- * Run: `npx tsc -b adapters/scheduler-dask && node adapters/scheduler-dask/dist/bench/pollCost.js`
+ * Run: `npx tsc -b adapters/scheduler-dask && node adapters/scheduler-dask/dist/bench/pollCost.js [2022.12|2026.8]`
+ * (the Dask release to measure against; Debian's 2022.12 by default)
  * Prints figures only; nothing is asserted.
  */
 import { spawnSync } from 'node:child_process';
@@ -28,7 +29,8 @@ import {
   readPoll,
   workerInfos,
 } from '../src/index.js';
-import { PYTHON, ProcessRegistry, PythonClient, startScheduler, startWorker } from '../test/helpers/daskProcesses.js';
+import { ProcessRegistry, PythonClient, startScheduler, startWorker } from '../test/helpers/daskProcesses.js';
+import { DASK_VERSIONS } from '../test/helpers/daskVersions.js';
 
 /** Bytes received per op over a run, by wrapping `call`. */
 function countBytesPerOp(comm: DaskComm): Map<string, number> {
@@ -101,7 +103,7 @@ function time(reps: number, fn: () => unknown): number {
 }
 
 /** Median ms Python's msgpack (as the scheduler uses it) takes to encode the same bytes' value. */
-function pythonEncodeMs(bytes: Uint8Array, reps: number): number | undefined {
+function pythonEncodeMs(python: string, bytes: Uint8Array, reps: number): number | undefined {
   const script = `
 import msgpack, sys, time
 obj = msgpack.loads(sys.stdin.buffer.read(), strict_map_key=False, raw=False)
@@ -110,12 +112,15 @@ for _ in range(${reps}):
     t0 = time.perf_counter(); msgpack.dumps(obj, use_bin_type=True); ts.append(time.perf_counter() - t0)
 ts.sort(); print(ts[len(ts) // 2] * 1000)
 `;
-  const r = spawnSync(PYTHON, ['-c', script], { input: Buffer.from(bytes) });
+  const r = spawnSync(python, ['-c', script], { input: Buffer.from(bytes) });
   return r.status === 0 ? Number(r.stdout.toString().trim()) : undefined;
 }
 
 async function main(): Promise<void> {
-  const reg = new ProcessRegistry();
+  const label = process.argv[2] ?? '2022.12';
+  const dask = DASK_VERSIONS.find((v) => v.label === label);
+  if (!dask) throw new Error(`unknown Dask release ${label}: one of ${DASK_VERSIONS.map((v) => v.label).join(', ')}`);
+  const reg = new ProcessRegistry(dask);
   try {
     const scheduler = await startScheduler(reg);
     await Promise.all([1, 2, 3, 4].map((i) => startWorker(reg, scheduler.address, `bench-${i}`)));
@@ -163,7 +168,7 @@ async function main(): Promise<void> {
     const views = parseIdentity(decodeMessage(identityBytes.subarray(24)));
     const procMap = parseProcessing(decodeMessage(processingBytes.subarray(24)));
     const buildMs = time(50, () => workerInfos(views, procMap, () => 0, 1));
-    const pyIdentityMs = pythonEncodeMs(identityBytes.subarray(24), 50);
+    const pyIdentityMs = pythonEncodeMs(dask.python, identityBytes.subarray(24), 50);
     const perWorker = (identityBytes.byteLength + processingBytes.byteLength) / 1000;
 
     console.log('\nExtrapolation to 1,000 workers (synthetic replies cloned from a real worker entry):');
@@ -186,7 +191,7 @@ async function main(): Promise<void> {
     const statusRequestBytes = encodeFrames([encodeMessage({ op: 'get_task_status', reply: true, keys: queuedKeys })]);
     const whoHasMs = time(10, () => decodeMessage(whoHasBytes.subarray(24)));
     const statusMs = time(10, () => countPending(decodeMessage(statusBytes.subarray(24)) as Record<string, string>));
-    const pyWhoHasMs = pythonEncodeMs(whoHasBytes.subarray(24), 10);
+    const pyWhoHasMs = pythonEncodeMs(dask.python, whoHasBytes.subarray(24), 10);
     console.log('\nTask-dependent parts per 100,000 tasks (90% queued, 10% in memory):');
     console.log(`- who_has reply: ${kb(whoHasBytes.byteLength)}, decode: ${whoHasMs.toFixed(1)} ms; Python msgpack encode: ${pyWhoHasMs?.toFixed(1) ?? 'n/a'} ms`);
     console.log(`- get_task_status: request ${kb(statusRequestBytes.byteLength)} (${queuedKeys.length} keys), reply ${kb(statusBytes.byteLength)}, decode + count: ${statusMs.toFixed(1)} ms`);

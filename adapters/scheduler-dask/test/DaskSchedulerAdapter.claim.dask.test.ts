@@ -6,6 +6,7 @@ import { asyncScheduler } from 'rxjs';
 import { DaskComm, DaskSchedulerAdapter } from '../src/index.js';
 import { liveHolder, markerKeys, parseMarker } from '../src/claim/clusterMarker.js';
 import { adapterOptions } from './helpers/adapterOptions.js';
+import { DASK_VERSIONS } from './helpers/daskVersions.js';
 import { type SharedDask, sharedDask } from './helpers/sharedDask.js';
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -21,7 +22,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 let n = 0;
 const cluster = () => `claim-${process.pid}-${n++}`;
 
-describe('DaskSchedulerAdapter.claim: one live ebbtide per cluster on a real Dask scheduler', function () {
+for (const v of DASK_VERSIONS) describe(`DaskSchedulerAdapter.claim: one live ebbtide per cluster on a real Dask ${v.label} scheduler`, function () {
   this.timeout(60_000);
   let dask: SharedDask;
   const open: DaskSchedulerAdapter[] = [];
@@ -49,7 +50,7 @@ describe('DaskSchedulerAdapter.claim: one live ebbtide per cluster on a real Das
   };
 
   before(async () => {
-    dask = await sharedDask();
+    dask = await sharedDask(v);
   });
   afterEach(async () => {
     for (const a of open.splice(0)) await a.close();
@@ -108,8 +109,10 @@ describe('DaskSchedulerAdapter.claim: one live ebbtide per cluster on a real Das
     }
     expect(after).to.be.above(before);
   });
+});
 
-  it('liveHolder: own marks and expired marks hold nothing', () => {
+describe('liveHolder', () => {
+  it('own marks and expired marks hold nothing', () => {
     const now = 1_000_000;
     const m = { owner: 'x', pid: 1, host: 'h', renewedAt: now - 10, ttlMs: 100 };
     expect(liveHolder(m, 'x', now)).to.equal(undefined);

@@ -8,11 +8,12 @@ import { VirtualTimeScheduler, asyncScheduler } from 'rxjs';
 import { DaskComm, DaskSchedulerAdapter, KEPT_REASON, parseTaskStream, prefixOfKey } from '../src/index.js';
 import { type SchedulerView, adapterOptions } from './helpers/adapterOptions.js';
 import { ProcessRegistry, PythonClient, startScheduler, startWorker } from './helpers/daskProcesses.js';
+import { DASK_VERSIONS } from './helpers/daskVersions.js';
 import { type SharedDask, sharedDask } from './helpers/sharedDask.js';
 import { first, until } from './helpers/waitFor.js';
 
 /** Adapter snapshots compared with the scheduler's own state (read from its internals by the Python client). */
-describe('DaskSchedulerAdapter against a real Dask scheduler', function () {
+for (const v of DASK_VERSIONS) describe(`DaskSchedulerAdapter against a real Dask ${v.label} scheduler`, function () {
   this.timeout(60_000);
   let dask: SharedDask;
   let adapter: DaskSchedulerAdapter;
@@ -22,7 +23,7 @@ describe('DaskSchedulerAdapter against a real Dask scheduler', function () {
   const view = async () => (await dask.client.request({ cmd: 'scheduler_view' })) as unknown as SchedulerView;
 
   before(async () => {
-    dask = await sharedDask();
+    dask = await sharedDask(v);
     adapter = new DaskSchedulerAdapter(adapterOptions(dask.scheduler.address), new MemoryLogger(), asyncScheduler);
     adapter.events$.subscribe((e) => {
       events.push(e);
@@ -173,9 +174,9 @@ describe('DaskSchedulerAdapter against a real Dask scheduler', function () {
   });
 });
 
-describe('DaskSchedulerAdapter.retire with nowhere to move the data', function () {
+for (const v of DASK_VERSIONS) describe(`DaskSchedulerAdapter.retire with nowhere to move the data (Dask ${v.label})`, function () {
   this.timeout(60_000);
-  const reg = new ProcessRegistry();
+  const reg = new ProcessRegistry(v);
   after(() => reg.killAll());
 
   it('keeps the only worker, which holds the only copy of a result; the data stays gatherable', async () => {

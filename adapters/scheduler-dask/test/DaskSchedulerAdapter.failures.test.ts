@@ -5,6 +5,7 @@ import { asyncScheduler } from 'rxjs';
 import { DaskSchedulerAdapter } from '../src/index.js';
 import { adapterOptions } from './helpers/adapterOptions.js';
 import { ProcessRegistry, startScheduler, startWorker } from './helpers/daskProcesses.js';
+import { DASK_VERSIONS } from './helpers/daskVersions.js';
 import { type Peer, daskLike, send } from './helpers/scriptedPeer.js';
 import { first } from './helpers/waitFor.js';
 import { rejection } from './helpers/rejection.js';
@@ -56,8 +57,6 @@ const retries = (log: MemoryLogger) => log.records.filter((r) => r.fields['event
 
 describe('DaskSchedulerAdapter failure paths', function () {
   this.timeout(60_000);
-  const reg = new ProcessRegistry();
-  after(() => reg.killAll());
 
   it('start() gives up with SCHEDULER_UNREACHABLE after maxStartAttempts, logging each retry and its backoff', async () => {
     const address = `tcp://127.0.0.1:${await freePort()}`;
@@ -129,6 +128,12 @@ describe('DaskSchedulerAdapter failure paths', function () {
     expect(e.code).to.equal('SCHEDULER_UNREACHABLE');
     expect(e.message).to.match(/closed before the first connection/);
   });
+});
+
+for (const v of DASK_VERSIONS) describe(`DaskSchedulerAdapter failure paths against a real Dask ${v.label} scheduler`, function () {
+  this.timeout(60_000);
+  const reg = new ProcessRegistry(v);
+  after(() => reg.killAll());
 
   it('start() waits for a scheduler that comes up later; a restart mid-run: connection false, a snapshot of the new scheduler, connection true', async () => {
     const port = await freePort();

@@ -58,6 +58,17 @@ describe('parseIdentity', () => {
     expect(workers[1]).not.to.have.property('longRunning');
   });
 
+  it('reads task_counts from a newer worker, which leaves out states with no task, as 0', () => {
+    const [idle, busy] = parseIdentity({
+      workers: {
+        'tcp://127.0.0.1:1': { name: 'a', nthreads: 1, metrics: { task_counts: {} } },
+        'tcp://127.0.0.1:2': { name: 'b', nthreads: 1, metrics: { task_counts: { executing: 1, memory: 3 } } },
+      },
+    });
+    expect(idle).to.include({ longRunning: 0, executing: 0 });
+    expect(busy).to.include({ longRunning: 0, executing: 1 });
+  });
+
   it('rejects a reply without workers as SCHEDULER_PROTOCOL', () => {
     expect(() => parseIdentity({ type: 'Scheduler' })).to.throw(/unexpected shape/).with.property('code', 'SCHEDULER_PROTOCOL');
   });

@@ -21,7 +21,7 @@ export interface DaskWorkerView {
   /** Raw Dask status (`running`, `paused`, `closing_gracefully`, ...). */
   daskStatus: string;
   resources: Record<string, number>;
-  /** `metrics.task_counts["long-running"]` (seceded tasks), from its last heartbeat. */
+  /** `metrics.task_counts["long-running"]` (seceded tasks), from its last heartbeat; 0 when the state is left out. */
   longRunning?: number;
   /** `metrics.task_counts.executing`, from its last heartbeat. */
   executing?: number;
@@ -82,8 +82,11 @@ export function parseIdentity(reply: unknown): DaskWorkerView[] {
       daskStatus,
       resources,
     };
-    if (counts && typeof counts['long-running'] === 'number') view.longRunning = counts['long-running'];
-    if (counts && typeof counts['executing'] === 'number') view.executing = counts['executing'];
+    // 2022.12 lists every state; newer workers send a Counter, which leaves out states with no task.
+    if (counts) {
+      view.longRunning = num(counts['long-running']);
+      view.executing = num(counts['executing']);
+    }
     out.push(view);
   }
   return out;

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { type Interface, createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-/** Debian's Python, which has `python3-distributed` (the pyenv `python3` on PATH does not). */
-export const PYTHON = '/usr/bin/python3';
+import { type DaskVersion, requireDask } from './daskVersions.js';
 
 /** test/fixtures, from dist/test/helpers at run time. */
 export const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
@@ -21,11 +20,13 @@ export interface Started {
 
 /**
  * Every process and temp dir a test file starts, so `after` hooks can kill exactly those (by
- * process group id) and nothing else.
+ * process group id) and nothing else. Its Python processes are all of one Dask release.
  */
 export class ProcessRegistry {
   private readonly procs: Started[] = [];
   private readonly dirs: string[] = [];
+
+  constructor(readonly dask: DaskVersion) {}
 
   track<T extends Started>(p: T): T {
     this.procs.push(p);
@@ -46,8 +47,10 @@ export class ProcessRegistry {
   }
 }
 
-function startDetached(args: string[], cwd?: string): { child: ChildProcess; started: Started; lines: Interface } {
-  const child = spawn(PYTHON, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
+function startDetached(dask: DaskVersion, args: string[], cwd?: string): { child: ChildProcess; started: Started; lines: Interface } {
+  // A missing release fails here, in the setup, saying what to install.
+  requireDask(dask);
+  const child = spawn(dask.python, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const started: Started = {
@@ -98,6 +101,7 @@ export interface SchedulerProcess extends Started {
 export async function startScheduler(reg: ProcessRegistry, port = 0): Promise<SchedulerProcess> {
   const dir = reg.tempDir('scheduler');
   const p = startDetached(
+    reg.dask,
     ['-m', 'distributed.cli.dask_scheduler', '--host', '127.0.0.1', '--port', String(port), '--dashboard-address', '127.0.0.1:0', '--no-show'],
     dir,
   );
@@ -115,6 +119,7 @@ export interface WorkerProcess extends Started {
 export async function startWorker(reg: ProcessRegistry, scheduler: string, name: string, nthreads = 1): Promise<WorkerProcess> {
   const dir = reg.tempDir(name);
   const p = startDetached(
+    reg.dask,
     [
       '-m', 'distributed.cli.dask_worker', scheduler, '--name', name, '--nthreads', String(nthreads), '--no-nanny',
       '--host', '127.0.0.1', '--dashboard-address', '127.0.0.1:0', '--local-directory', dir,
@@ -137,7 +142,7 @@ export class PythonClient {
   ) {}
 
   static async start(reg: ProcessRegistry, scheduler: string): Promise<PythonClient> {
-    const { child, started } = startDetached([join(FIXTURES, 'dask_client.py'), scheduler]);
+    const { child, started } = startDetached(reg.dask, [join(FIXTURES, 'dask_client.py'), scheduler]);
     reg.track(started);
     const rl = createInterface({ input: child.stdout! });
     const client = new PythonClient(started, child, rl[Symbol.asyncIterator]());
