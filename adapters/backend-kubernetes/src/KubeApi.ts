@@ -1,3 +1,4 @@
+import { request } from 'node:https';
 import { EbbtideError, type Logger } from '@ebbtide/core';
 import { CoordinationV1Api, CoreV1Api, type KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { type SchedulerLike, firstValueFrom, timer } from 'rxjs';
@@ -107,6 +108,36 @@ export class KubeApi {
         await this.sleep(delayMs);
       }
     }
+  }
+
+  /**
+   * A request with the body sent exactly as given. client-node's typed calls serialize through
+   * the model classes, which silently drop unknown fields; the pod template's dry run must see
+   * what the user wrote so strict field validation can name a typo. Throws like client-node
+   * (an error with `code`, `body`, `headers`) on a non-2xx reply.
+   */
+  async raw(what: string, method: string, path: string, body: unknown): Promise<unknown> {
+    this.calls.set(what, (this.calls.get(what) ?? 0) + 1);
+    const server = this.kc.getCurrentCluster()!.server;
+    const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
+    const opts: import('node:https').RequestOptions = { method, headers: { 'content-type': 'application/json', accept: 'application/json' } };
+    await this.kc.applyToHTTPSOptions(opts);
+    const text = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(url, opts, (res) => {
+        let data = '';
+        res.setEncoding('utf8').on('data', (d: string) => (data += d));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve(data ? JSON.parse(data) : undefined);
+          reject(Object.assign(new Error(`HTTP ${status}`), { code: status, body: data, headers: res.headers }));
+        });
+      });
+      const t = timer(this.timeoutMs, this.rx).subscribe(() => req.destroy(Object.assign(new Error(`request timed out after ${this.timeoutMs} ms`), { name: 'AbortError' })));
+      req.on('close', () => t.unsubscribe());
+      req.on('error', reject);
+      req.end(text);
+    });
   }
 
   /** Middleware that sets a request header (e.g. a patch's Content-Type). */

@@ -196,7 +196,8 @@ export class KubernetesBackend implements ResourceBackend {
     delete body.metadata!.name;
     body.metadata!.generateName = `${this.o.cluster}-dry-run-`;
     try {
-      await this.api!.withRetry('validate pod template', (opt) => this.api!.core.createNamespacedPod({ namespace: this.namespace, body, dryRun: 'All', fieldValidation: 'Strict' }, opt as never));
+      const path = `api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods?dryRun=All&fieldValidation=Strict`;
+      await this.api!.withRetry('validate pod template', () => this.api!.raw('validate pod template', 'POST', path, body));
     } catch (e) {
       const c = classify(e);
       if (c.kind === 'invalid') {
@@ -272,7 +273,9 @@ export class KubernetesBackend implements ResourceBackend {
     this.goneWaiters.delete(name);
     if (this.fenced) return;
     const w = this.workers.get(this.workerName(pod));
-    if (!w || w.done || (w.uid && w.uid !== pod.metadata?.uid)) return;
+    // Without a uid yet, the worker's pod is still being created: a pod of that name going now
+    // is an earlier incarnation.
+    if (!w || w.done || !w.uid || w.uid !== pod.metadata?.uid) return;
     if (w.deleting) return this.exited(w, { failed: false, reason: 'stopped (pod deleted)' });
     const v = viewPod(pod, this.containerName);
     if (v.phase === 'succeeded' || v.phase === 'failed') return this.exited(w, { failed: v.phase === 'failed', reason: v.reason, exitCode: v.exitCode });
