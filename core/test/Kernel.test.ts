@@ -23,8 +23,11 @@ const BUILTINS = [noopPlugin, testKeysPlugin];
 /** Selections that only use the built-ins above (the core defaults name Dask's, a plugin). */
 const NOOP_SELECTIONS = { heuristic: 'noop', workersToClose: 'noop' };
 
+/** What the composition root of these tests selects by default. */
+const DEFAULTS = { workerKey: 'none' };
+
 function create(options: KernelOptions = {}): Promise<Kernel> {
-  return Kernel.create({ builtins: BUILTINS, ...options, sources: { env: {}, ...options.sources } });
+  return Kernel.create({ builtins: BUILTINS, defaults: DEFAULTS, ...options, sources: { env: {}, ...options.sources } });
 }
 
 /** A kernel whose `plugins` flag lists fixture modules from `fixtures/plugins`. */
@@ -202,10 +205,22 @@ describe('Kernel', () => {
       expect(e.message).to.equal('heuristic: unknown heuristic "nope"; registered: noop, fixed');
     });
 
-    it("the core's default selection (dask) is unknown when no plugin provides it", async () => {
-      const e = await rejectedBy(create(), 'CONFIG_UNKNOWN_NAME');
-      expect(e.message).to.contain('heuristic "dask"');
-      expect(e.hint).to.contain('plugins');
+    it('the core names no implementation: without a selection or a default, the kernel says so and lists the choices', async () => {
+      const e = await rejectedBy(Kernel.create({ builtins: BUILTINS, sources: { env: {} } }), 'CONFIG_INVALID');
+      expect(e.message).to.equal('heuristic: no heuristic selected; registered: noop');
+      expect(e.key).to.equal('heuristic');
+    });
+
+    it("the composition root's defaults select, below every source", async () => {
+      const kernel = await Kernel.create({ builtins: BUILTINS, defaults: { heuristic: 'noop', workersToClose: 'noop', workerKey: 'none' }, sources: { env: {} } });
+      expect(kernel.selected('heuristic')).to.equal('noop');
+      expect(kernel.loaded.sources.heuristic).to.equal('default');
+      const flagged = await Kernel.create({ builtins: BUILTINS, defaults: { heuristic: 'nope' }, sources: { env: {}, flags: { heuristic: 'noop', workersToClose: 'noop', workerKey: 'none' } } });
+      expect(flagged.selected('heuristic')).to.equal('noop');
+    });
+
+    it('a default for a key nobody declares is refused', async () => {
+      await rejectedBy(Kernel.create({ builtins: BUILTINS, defaults: { heuristc: 'noop' }, sources: { env: {} } }), 'PLUGIN_INVALID');
     });
 
     it('workerKey: label:app resolves with the argument', async () => {
@@ -274,6 +289,107 @@ describe('Kernel', () => {
       expect(e.data).to.deep.equal({ method: 'constructor' });
       expect(e.message).to.contain('no config for me');
     });
+  });
+});
+
+describe('Kernel: plugins installed anywhere', () => {
+  const SELECT = { heuristic: 'probe', workersToClose: 'noop' };
+  const probeSchema = { probe: { workers: { doc: 'Workers wanted', format: 'whole-number', default: 3 } } };
+  const probeOptions = (c: Record<string, unknown>) => ({ workers: (c.probe as { workers: number }).workers });
+
+  it('a factory gets its options, a logger bound to the plugin, the RxJS scheduler, the config and the name argument', async () => {
+    const seen: Record<string, unknown> = {};
+    const probe = definePlugin({
+      name: 'probe',
+      configSchema: probeSchema,
+      options: probeOptions,
+      register(r) {
+        r.heuristic('probe', (ctx) => {
+          Object.assign(seen, ctx);
+          const { workers } = ctx.options as { workers: number };
+          return { target: () => ({ target: workers, explanation: { rule: 'probe' } }) };
+        });
+        r.workerKey('tagged', (ctx) => ({ key: () => ctx.argument }), { parameter: 'tag' });
+      },
+    });
+    const logger = new MemoryLogger();
+    const kernel = await create({ builtins: [...BUILTINS, probe], logger, sources: { flags: { ...SELECT, 'probe.workers': '5', workerKey: 'tagged:blue' } } });
+    expect(kernel.resolve('heuristic').target(twoWorkers(), { minimum: 0, maximum: Infinity }).target).to.equal(5);
+    expect(seen.options).to.deep.equal({ workers: 5 });
+    expect(seen.rxScheduler).to.equal(kernel.rxScheduler);
+    expect(seen.config).to.equal(kernel.config);
+    (seen.logger as Logger).info({ event: 'hello' }, 'hi');
+    expect(logger.records.at(-1)!.fields).to.deep.include({ plugin: 'probe', event: 'hello' });
+    expect(kernel.resolve('workerKey').key(makeWorker('w-0'))).to.equal('blue');
+  });
+
+  it('builds a class decorated by another copy of tsyringe from its inject metadata (no shared container)', async () => {
+    // What a plugin's own tsyringe leaves on its class: metadata through the global Reflect,
+    // but no entry in this tsyringe's registry.
+    class Foreign {
+      constructor(
+        readonly options: { workers: number },
+        readonly logger: Logger,
+      ) {}
+      target() {
+        return { target: this.options.workers, explanation: {} };
+      }
+    }
+    Reflect.defineMetadata('design:paramtypes', [Object, Object], Foreign);
+    Reflect.defineMetadata('injectionTokens', { 0: Symbol.for('ebbtide.PluginOptions'), 1: Symbol.for('ebbtide.Logger') }, Foreign);
+    const probe = definePlugin({ name: 'probe', configSchema: probeSchema, options: probeOptions, register: (r) => r.heuristic('probe', Foreign) });
+    const kernel = await create({ builtins: [...BUILTINS, probe], sources: { flags: SELECT } });
+    expect(kernel.resolve('heuristic').target(twoWorkers(), { minimum: 0, maximum: Infinity }).target).to.equal(3);
+  });
+
+  it('a class with a constructor argument no token explains what is missing', async () => {
+    class Untyped {
+      constructor(readonly x: unknown) {}
+      target() {
+        return { target: 0, explanation: {} };
+      }
+    }
+    const probe = definePlugin({ name: 'probe', register: (r) => r.heuristic('probe', Untyped) });
+    const kernel = await create({ builtins: [...BUILTINS, probe], sources: { flags: SELECT } });
+    const e = thrownBy(() => kernel.resolve('heuristic'), 'PLUGIN_INVALID');
+    expect(e.message).to.contain('cannot construct Untyped: constructor argument 1 has no injection token');
+  });
+
+  it('an EbbtideError from another copy of the core is classified by its code: CONFIG_INVALID stays CONFIG_INVALID', async () => {
+    // Another copy's EbbtideError is not an instance of ours; only its name and code say what it is.
+    const foreign = Object.assign(new Error('probe.workers: must be odd, got 4'), { name: 'EbbtideError', code: 'CONFIG_INVALID', key: 'probe.workers' });
+    const probe = definePlugin({
+      name: 'probe',
+      configSchema: probeSchema,
+      options: () => {
+        throw foreign;
+      },
+      register: (r) => r.heuristic('probe', () => ({ target: () => ({ target: 0, explanation: {} }) })),
+    });
+    const kernel = await create({ builtins: [...BUILTINS, probe], sources: { flags: SELECT } });
+    const e = thrownBy(() => kernel.resolve('heuristic'), 'CONFIG_INVALID');
+    expect(e.message).to.equal('probe.workers: must be odd, got 4');
+  });
+
+  it('refuses a plugin built for another plugin API version, saying which side to upgrade', async () => {
+    const future = { ...definePlugin({ name: 'future', register: () => undefined }), apiVersion: 2 };
+    const e = await rejectedBy(create({ builtins: [...BUILTINS, future] }), 'PLUGIN_INVALID');
+    expect(e.message).to.equal('plugin "future" from built-in was built for ebbtide plugin API 2; this ebbtide speaks plugin API 1');
+    expect(e.hint).to.contain('upgrade ebbtide');
+    expect(definePlugin({ name: 'now', register: () => undefined }).apiVersion).to.equal(1);
+  });
+
+  it('a factory returning nothing is PLUGIN_INVALID', async () => {
+    const probe = definePlugin({ name: 'probe', register: (r) => r.heuristic('probe', (() => undefined) as never) });
+    const kernel = await create({ builtins: [...BUILTINS, probe], sources: { flags: SELECT } });
+    thrownBy(() => kernel.resolve('heuristic'), 'PLUGIN_INVALID');
+  });
+
+  it('instances handed to the kernel fill their roles without a selection', async () => {
+    const fixed = { target: () => ({ target: 7, explanation: {} }) };
+    const kernel = await Kernel.create({ builtins: BUILTINS, instances: { heuristic: fixed }, defaults: { workersToClose: 'noop', workerKey: 'none', heuristic: 'noop' }, sources: { env: {} } });
+    expect(kernel.resolve('heuristic')).to.equal(fixed);
+    expect(kernel.resolve('heuristic', 'noop')).to.not.equal(fixed);
   });
 });
 

@@ -26,9 +26,10 @@ describe('loadConfig', () => {
       expect(config.adaptive).to.deep.equal({ interval: 1, minimum: 0, maximum: Infinity, waitCount: 3, targetDuration: 5 });
       expect(config.scheduler.unknownTaskDuration).to.equal(0.5);
       expect(config.scheduler.defaultTaskDurations).to.deep.equal({});
-      expect(config.heuristic).to.equal('dask');
-      expect(config.workersToClose).to.equal('dask');
-      expect(config.workerKey).to.equal('none');
+      // The core names no implementation: the composition root chooses (the CLI: dask, dask, none).
+      expect(config.heuristic).to.equal('');
+      expect(config.workersToClose).to.equal('');
+      expect(config.workerKey).to.equal('');
       expect(config.plugins).to.deep.equal([]);
       expect(config.log).to.deep.equal({ level: 'info', format: 'pretty' });
       expect(Object.values(sources)).to.satisfy((vs: string[]) => vs.every((v) => v === 'default'));

@@ -5,14 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncScheduler } from 'rxjs';
 import { Autoscaler, Kernel, silentLogger } from '@ebbtide/core';
-import { builtinPlugins } from '@ebbtide/cli';
+import { builtinDefaults, builtinPlugins } from '@ebbtide/cli';
 import { Client, EmbeddedScheduler, builtinTask, workerBin } from '@ebbtide/scheduler-embedded';
 import { EBBTIDE_BIN, ROOT } from '../support/paths.js';
 import { killAll, until } from '../support/processes.js';
 import { type Figure, figure } from './report.js';
 
 async function kernel(flags: Record<string, string>) {
-  return Kernel.create({ builtins: builtinPlugins(), sources: { env: {}, flags } });
+  return Kernel.create({ builtins: builtinPlugins(),
+      defaults: builtinDefaults(), sources: { env: {}, flags } });
 }
 
 /** Seconds from 64 long tasks arriving on an empty cluster to 16 connected workers. */

@@ -4,26 +4,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Autoscaler, type DecisionRecord, Kernel } from '@ebbtide/core';
-import { builtinPlugins } from '@ebbtide/cli';
-import { type DaskScheduler, PythonClient, daskInstalled, daskWorkerCommand, daskWorkerPids, startDaskScheduler } from '../support/dask.js';
+import { builtinDefaults, builtinPlugins } from '@ebbtide/cli';
+import { DASK_VERSIONS, type DaskScheduler, PythonClient, daskWorkerCommand, daskWorkerPids, requireDask, startDaskScheduler } from '../support/dask.js';
 import { FIXTURES } from '../support/paths.js';
 import { EbbtideProcess } from '../support/upProcess.js';
 import { alive, killAll, until } from '../support/processes.js';
 
 const CLIENT = join(FIXTURES, 'dask', 'burst_client.py');
 
-describe('e2e: adapting a real Dask cluster (Debian python3-distributed)', function () {
+for (const dask of DASK_VERSIONS) describe(`e2e: adapting a real Dask ${dask.label} cluster`, function () {
   this.timeout(180_000);
   let scheduler: DaskScheduler;
   let localDir: string;
   const pids = new Set<number>();
 
   before(function () {
-    // .ci/run installs python3-distributed; without it there is no real Dask to test against.
-    if (!daskInstalled()) throw new Error('python3-distributed is not installed: run .ci/run, or apt-get install python3-distributed');
+    // .ci/run installs both releases; without one there is no real Dask to test against.
+    requireDask(dask);
   });
   beforeEach(async () => {
-    scheduler = await startDaskScheduler();
+    scheduler = await startDaskScheduler(0, dask);
     localDir = mkdtempSync(join(tmpdir(), 'ebbtide-dask-workers-'));
   });
   afterEach(async () => {
@@ -36,12 +36,13 @@ describe('e2e: adapting a real Dask cluster (Debian python3-distributed)', funct
   it('scales 0 -> >=3 for a burst, down when idle keeping held results, and to 0 once they are released', async () => {
     const kernel = await Kernel.create({
       builtins: builtinPlugins(),
+      defaults: builtinDefaults(),
       sources: {
         env: {},
         flags: {
           'scheduler.type': 'dask',
           'scheduler.address': scheduler.address,
-          'backend.local.command': JSON.stringify(daskWorkerCommand(localDir)),
+          'backend.local.command': JSON.stringify(daskWorkerCommand(localDir, dask)),
           'adaptive.interval': '500ms',
           'adaptive.waitCount': '3',
           'adaptive.maximum': '4',
@@ -54,7 +55,7 @@ describe('e2e: adapting a real Dask cluster (Debian python3-distributed)', funct
     const auto = await Autoscaler.start(kernel);
     const records: DecisionRecord[] = [];
     auto.decisions$.subscribe((r) => records.push(r));
-    const client = PythonClient.start(CLIENT, scheduler.address);
+    const client = PythonClient.start(CLIENT, scheduler.address, dask);
     try {
       await client.line('ready');
       client.send('burst 40 1.0 5');
@@ -99,7 +100,7 @@ describe('e2e: adapting a real Dask cluster (Debian python3-distributed)', funct
       '--backend.local.stateDir',
       stateDir,
       '--backend.local.command',
-      JSON.stringify(daskWorkerCommand(localDir)),
+      JSON.stringify(daskWorkerCommand(localDir, dask)),
     ]);
     try {
       // Both workers registered with the scheduler: shutdown must go through retirement.

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { Autoscaler, type DecisionRecord, Kernel } from '@ebbtide/core';
-import { builtinPlugins } from '@ebbtide/cli';
+import { builtinDefaults, builtinPlugins } from '@ebbtide/cli';
 import { Client, builtinTask } from '@ebbtide/scheduler-embedded';
 import { alive, killAll, pidsMatching, until } from '../support/processes.js';
 
@@ -25,6 +25,7 @@ describe('autoscaling the embedded scheduler with real local workers', function 
   async function start(flags: Record<string, string> = {}) {
     const kernel = await Kernel.create({
       builtins: builtinPlugins(),
+      defaults: builtinDefaults(),
       sources: {
         env: {},
         flags: {

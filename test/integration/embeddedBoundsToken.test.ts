@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Autoscaler, Kernel } from '@ebbtide/core';
-import { builtinPlugins } from '@ebbtide/cli';
+import { builtinDefaults, builtinPlugins } from '@ebbtide/cli';
 import { Client, builtinTask } from '@ebbtide/scheduler-embedded';
 import { alive, killAll, pidsMatching, until } from '../support/processes.js';
 import { runCli } from '../support/runCli.js';
@@ -40,6 +40,7 @@ describe('scheduler.embedded.token', function () {
   it('workers started by the local backend carry the token and connect; a client without it is refused', async () => {
     const kernel = await Kernel.create({
       builtins: builtinPlugins(),
+      defaults: builtinDefaults(),
       sources: {
         env: {},
         flags: { 'adaptive.interval': '200ms', 'adaptive.minimum': '1', 'adaptive.maximum': '1', 'scheduler.embedded.token': 'a-long-secret', 'backend.local.stateDir': stateDir },

@@ -12,3 +12,17 @@ import simulatorPlugin from '@ebbtide/simulator';
 export function builtinPlugins(): EbbtidePlugin[] {
   return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin, kubernetesBackendPlugin, mesosBackendPlugin, yarnBackendPlugin, simulatorPlugin] as EbbtidePlugin[];
 }
+
+/**
+ * The `ebbtide` command's defaults for the roles (the core names none): Dask's rules on the
+ * embedded scheduler with local worker processes. The lowest source: a file, env or flag wins.
+ */
+export function builtinDefaults(): Record<string, unknown> {
+  return {
+    heuristic: 'dask',
+    workersToClose: 'dask',
+    workerKey: 'none',
+    scheduler: { type: 'embedded' },
+    backend: { type: 'local' },
+  };
+}

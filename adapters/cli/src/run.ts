@@ -1,6 +1,6 @@
 import { EbbtideError, Kernel, type KernelOptions, createStderrLogger, exitCodeFor, formatDuration, parseDuration } from '@ebbtide/core';
 import { type OptionSpec, parseArgs } from './args.js';
-import { builtinPlugins } from './builtins.js';
+import { builtinDefaults, builtinPlugins } from './builtins.js';
 import { configCommand } from './commands/config.js';
 import { decideCommand } from './commands/decide.js';
 import { demoCommand, demoPreset } from './commands/demo.js';
@@ -80,6 +80,7 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
     const kernelFor = (preset?: Record<string, unknown>) =>
       Kernel.create({
         builtins: builtinPlugins(),
+        defaults: builtinDefaults(),
         sources: {
           ...(typeof args.options.config === 'string' ? { file: args.options.config } : {}),
           env: io.env,
@@ -131,6 +132,7 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
           flags: args.flags,
           json: Boolean(args.options.json),
           plugins: builtinPlugins(),
+          defaults: builtinDefaults(),
           ...(trace ? { trace } : {}),
           ...(profile ? { profile } : {}),
           ...(plot ? { plot } : {}),

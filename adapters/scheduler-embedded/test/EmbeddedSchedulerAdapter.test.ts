@@ -23,7 +23,7 @@ describe('EmbeddedSchedulerAdapter through the kernel', () => {
   it('is registered as scheduler "embedded", configured from scheduler.embedded.*, and serves', async () => {
     const kernel = await Kernel.create({
       builtins: [noopPlugin, fillers, embeddedPlugin],
-      sources: { env: {}, preset: { heuristic: 'noop', workersToClose: 'noop' }, flags: { 'scheduler.embedded.heartbeatInterval': '100ms' } },
+      sources: { env: {}, preset: { heuristic: 'noop', workersToClose: 'noop', workerKey: 'none', scheduler: { type: 'embedded' } }, flags: { 'scheduler.embedded.heartbeatInterval': '100ms' } },
     });
     expect(kernel.config.scheduler.embedded).to.deep.equal({
       host: '127.0.0.1',
@@ -58,14 +58,14 @@ describe('EmbeddedSchedulerAdapter through the kernel', () => {
   });
 
   it('fails to start with SCHEDULER_UNREACHABLE when the port is taken', async () => {
-    const kernel = await Kernel.create({ builtins: [noopPlugin, fillers, embeddedPlugin], sources: { env: {}, preset: { heuristic: 'noop', workersToClose: 'noop' } } });
+    const kernel = await Kernel.create({ builtins: [noopPlugin, fillers, embeddedPlugin], sources: { env: {}, preset: { heuristic: 'noop', workersToClose: 'noop', workerKey: 'none', scheduler: { type: 'embedded' } } } });
     const first = kernel.resolve('scheduler');
     await first.start();
     try {
       const port = first.address!.split(':').pop()!;
       const k2 = await Kernel.create({
         builtins: [noopPlugin, fillers, embeddedPlugin],
-        sources: { env: {}, preset: { heuristic: 'noop', workersToClose: 'noop' }, flags: { 'scheduler.embedded.port': port } },
+        sources: { env: {}, preset: { heuristic: 'noop', workersToClose: 'noop', workerKey: 'none', scheduler: { type: 'embedded' } }, flags: { 'scheduler.embedded.port': port } },
       });
       const error = await k2.resolve('scheduler').start().then(() => undefined, (e: unknown) => e as { code?: string; message: string });
       expect(error?.code).to.equal('SCHEDULER_UNREACHABLE');

@@ -27,7 +27,7 @@ const fillers = definePlugin({ name: 'fillers', register: (r) => r.workerKey('no
 async function resolveAdapter(sources: { flags?: Record<string, string>; env?: Record<string, string> }): Promise<EmbeddedSchedulerAdapter> {
   const kernel = await Kernel.create({
     builtins: [noopPlugin, fillers, embeddedPlugin],
-    sources: { env: sources.env ?? {}, preset: { heuristic: 'noop', workersToClose: 'noop' }, ...(sources.flags ? { flags: sources.flags } : {}) },
+    sources: { env: sources.env ?? {}, preset: { heuristic: 'noop', workersToClose: 'noop', workerKey: 'none', scheduler: { type: 'embedded' } }, ...(sources.flags ? { flags: sources.flags } : {}) },
   });
   return kernel.resolve('scheduler') as unknown as EmbeddedSchedulerAdapter;
 }

@@ -21,7 +21,6 @@ export {
   staticCluster,
 } from './simulate.js';
 export { type SmallestStaticOptions, type SmallestStaticResult, smallestStaticWithin } from './smallestStaticWithin.js';
-export { SimulatorOnlyBackend, SimulatorOnlySchedulerAdapter } from './plugin/SimulatorOnly.js';
 export { simulatorPlugin };
 export { StaticBaselineHeuristic } from './plugin/StaticBaselineHeuristic.js';
 

@@ -34,9 +34,14 @@ export interface SimulateOptions {
    */
   plugins: readonly EbbtidePlugin[];
   /**
+   * Defaults for the roles the simulated run selects (`{ heuristic: 'dask', ... }`), below the
+   * config sources: the core names no implementation, the caller does.
+   */
+  defaults?: Record<string, unknown>;
+  /**
    * Config sources for the kernel (file, flags, env, preset). `env` defaults to `{}` so the
    * caller's environment does not leak into a reproducible run; pass `process.env` to honour it.
-   * `scheduler.type` and `backend.type` are forced to `simulator`.
+   * `scheduler.type` and `backend.type` are ignored: the simulated scheduler and backend fill those roles.
    */
   sources?: ConfigSources;
   sim?: SimulatorOverrides;
@@ -156,11 +161,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   const clock = new VirtualClock();
   const kernel = await Kernel.create({
     builtins: plugins,
-    sources: {
-      ...sources,
-      env: sources.env ?? {},
-      flags: { ...sources.flags, 'scheduler.type': 'simulator', 'backend.type': 'simulator' },
-    },
+    ...(options.defaults ? { defaults: options.defaults } : {}),
+    sources: { ...sources, env: sources.env ?? {} },
     rxScheduler: clock,
     ...(options.logger ? { logger: options.logger } : {}),
   });

@@ -5,6 +5,10 @@ import type { VirtualClock } from '../src/sim/VirtualClock.js';
 
 /** The built-in plugins a simulation in these tests runs with: Dask's defaults. */
 export const plugins: EbbtidePlugin[] = [daskPlugin];
+/** The roles those plugins fill (the core names none): Dask's heuristic and strategy, no grouping. */
+export const defaults = { heuristic: 'dask', workersToClose: 'dask', workerKey: 'none' };
+/** `plugins` and `defaults` together, to spread into simulate() options. */
+export const dask = { plugins, defaults };
 
 /** `n` tasks of one prefix submitted together. */
 export function burst(n: number, at: number, prefix: string, fields: Partial<TraceTask> = {}, from = 0): TraceTask[] {

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { type DecisionRecord, EbbtideError } from '@ebbtide/core';
 import { type SimulateOptions, simulate, staticCluster } from '../src/simulate.js';
 import { generateTrace } from '../src/trace/generateTrace.js';
-import { burst, plugins, traceOf } from './helpers.js';
+import { burst, dask, defaults, plugins, traceOf } from './helpers.js';
 
 /** The acted-on decisions of a run, as `tick@time up n` / `tick@time down [workers] outcome`. */
 async function actions(options: SimulateOptions): Promise<{ lines: string[]; records: DecisionRecord[] }> {
@@ -26,7 +26,7 @@ const HOUR = 3600;
 describe('simulate', () => {
   it('is deterministic: the same trace and config give the same metrics and series, byte for byte', async () => {
     const trace = generateTrace('interactive', { seed: 2, duration: HOUR, startTime: 10 * HOUR });
-    const options: SimulateOptions = { trace, plugins, sim: { startupDelay: 'uniform:2s:20s', seed: 9 }, sources: { flags: { 'cluster.memoryLimit': '2GB' } } };
+    const options: SimulateOptions = { trace, ...dask, sim: { startupDelay: 'uniform:2s:20s', seed: 9 }, sources: { flags: { 'cluster.memoryLimit': '2GB' } } };
     const a = await simulate(options);
     const b = await simulate(options);
     expect(b).to.deep.equal(a);
@@ -60,7 +60,7 @@ describe('simulate', () => {
     //  tick 14: no work -> target 0: proposes 6,5,4,3,2 (1st) and 1,0 (3rd) -> down [1,0].
     //  tick 15: 6..2 at 2nd proposal -> same. tick 16: 3rd -> down [6,5,4,3,2]. At minimum: done.
     const trace = traceOf(burst(20, 0.5, 'inc', { duration: 3 }));
-    const { lines, records } = await actions({ trace, plugins, sim: { startupDelay: '1.25s', heartbeatInterval: 0 } });
+    const { lines, records } = await actions({ trace, ...dask, sim: { startupDelay: '1.25s', heartbeatInterval: 0 } });
     expect(lines).to.deep.equal([
       '1@1 up 2',
       '6@6 up 11',
@@ -71,7 +71,7 @@ describe('simulate', () => {
     expect(records.map((r) => r.target)).to.deep.equal([2, 2, 2, 2, 2, 11, 11, 11, 11, 11, 7, 5, 5, 0, 0, 0]);
     expect(records[11]!.closeCounts).to.deep.equal({ 'ebbtide-10': 2, 'ebbtide-9': 2, 'ebbtide-8': 2, 'ebbtide-7': 2, 'ebbtide-1': 1, 'ebbtide-0': 1 });
 
-    const result = await simulate({ trace, plugins, sim: { startupDelay: '1.25s', heartbeatInterval: 0 } });
+    const result = await simulate({ trace, ...dask, sim: { startupDelay: '1.25s', heartbeatInterval: 0 } });
     // Worker-seconds: 0,1 from 1 to 14 (2 x 13); 7..10 from 6 to 13 (4 x 7); 2..6 from 6 to 16 (5 x 10).
     // Waits: 2 x 1.75, 2 x 4.75, 9 x 6.75, 2 x 7.75, 5 x 9.75 -> mean 6.9, p95 9.75.
     expect(result.metrics).to.deep.equal({
@@ -102,7 +102,7 @@ describe('simulate', () => {
     // mode) closes nothing while any bytes are stored: target stays 1 through tick 14.
     // Tick 15: nothing stored -> target 0 (1st proposal); 16 (2nd); 17 -> down.
     const trace = traceOf([{ t: 0.5, key: 'load-0', prefix: 'load', duration: 2, nbytes: 1e6, holdFor: 10 }]);
-    const { lines, records } = await actions({ trace, plugins, sim: { startupDelay: '1.25s', heartbeatInterval: 0 } });
+    const { lines, records } = await actions({ trace, ...dask, sim: { startupDelay: '1.25s', heartbeatInterval: 0 } });
     expect(lines).to.deep.equal(['1@1 up 1', '17@17 down ebbtide-0 scaled-down']);
     expect(records.slice(4, 14).every((r) => r.target === 1 && Object.keys(r.closeCounts).length === 0)).to.equal(true);
     expect(records[14]!.closeCounts).to.deep.equal({ 'ebbtide-0': 1 });
@@ -119,7 +119,7 @@ describe('simulate', () => {
     const tasks = [0, 1].map((i) => ({ t: 0.5, key: `load-${i}`, prefix: 'load', duration: 10, nbytes: 100e6, holdFor: 60 }));
     const options: SimulateOptions = {
       trace: traceOf(tasks),
-      plugins,
+      ...dask,
       sources: { flags: { 'cluster.memoryLimit': '1GB', 'scheduler.defaultTaskDurations': '{"load": "10s"}' } },
       sim: { startupDelay: '1.25s', heartbeatInterval: 0, bandwidth: '10MB' },
     };
@@ -136,7 +136,7 @@ describe('simulate', () => {
   for (const profile of ['interactive', 'batch'] as const) {
     it(`loses no results with Dask's defaults on an hour of the ${profile} profile`, async () => {
       const trace = generateTrace(profile, { seed: 1, duration: HOUR, startTime: 9 * HOUR });
-      const result = await simulate({ trace, plugins, sim: { startupDelay: 'exp:10s', seed: 4 } });
+      const result = await simulate({ trace, ...dask, sim: { startupDelay: 'exp:10s', seed: 4 } });
       expect(result.endedBy).to.equal('drained');
       expect(result.metrics.resultsLost).to.equal(0);
       expect(result.metrics.tasks).to.equal(trace.tasks.length);
@@ -150,7 +150,7 @@ describe('simulate', () => {
 
   it('staticCluster(size): scales to the size on the first tick and never changes it', async () => {
     const trace = traceOf(burst(30, 0.5, 'inc', { duration: 2 }));
-    const result = await staticCluster({ trace, plugins, sim: { startupDelay: '1s' } }, 4);
+    const result = await staticCluster({ trace, ...dask, sim: { startupDelay: '1s' } }, 4);
     expect(result.settings).to.deep.include({ minimum: 4, maximum: 4 });
     expect(result.metrics).to.deep.include({ scaleUps: 1, scaleDowns: 0, peakWorkers: 4, workersStarted: 4 });
     // 4 workers connect at t=2 and run 30 tasks of 2 s in 8 waves: the last starts at 2 + 7 x 2 = 16.
@@ -160,7 +160,7 @@ describe('simulate', () => {
 
   it('stops at the horizon', async () => {
     const trace = traceOf([...burst(5, 0.5, 'a', { duration: 100 }), ...burst(5, 500, 'b', {}, 5)]);
-    const result = await simulate({ trace, plugins, sim: { horizon: 60 } });
+    const result = await simulate({ trace, ...dask, sim: { horizon: 60 } });
     expect(result.endedBy).to.equal('horizon');
     expect(result.endTime).to.equal(60);
     expect(result.decisions).to.equal(60);
@@ -170,7 +170,7 @@ describe('simulate', () => {
     // waitCount 1000: a proposed worker is never closed. One 1 s task at 0.5; the worker connects
     // at 1 + 5 = 6, finishes at 7; 30 s later the run gives up waiting for the cluster to shrink.
     const trace = traceOf(burst(1, 0.5, 'a'));
-    const result = await simulate({ trace, plugins, sources: { flags: { 'adaptive.waitCount': '1000' } }, sim: { settleTimeout: 30 } });
+    const result = await simulate({ trace, ...dask, sources: { flags: { 'adaptive.waitCount': '1000' } }, sim: { settleTimeout: 30 } });
     expect(result.endedBy).to.equal('settle-timeout');
     expect(result.endTime).to.equal(37);
     expect(result.metrics.workerSeconds).to.equal(36);
@@ -178,8 +178,8 @@ describe('simulate', () => {
 
   it('downsamples the series to seriesPoints, keeping peaks', async () => {
     const trace = traceOf(burst(20, 0.5, 'inc', { duration: 3 }));
-    const full = await simulate({ trace, plugins, sim: { startupDelay: '1.25s', heartbeatInterval: 0 } });
-    const small = await simulate({ trace, plugins, sim: { startupDelay: '1.25s', heartbeatInterval: 0, seriesPoints: 5 } });
+    const full = await simulate({ trace, ...dask, sim: { startupDelay: '1.25s', heartbeatInterval: 0 } });
+    const small = await simulate({ trace, ...dask, sim: { startupDelay: '1.25s', heartbeatInterval: 0, seriesPoints: 5 } });
     expect(small.series).to.have.length(4);
     expect(small.series.map((p) => p.t)).to.deep.equal([1, 5, 9, 13]);
     expect(Math.max(...small.series.map((p) => p.workers))).to.equal(Math.max(...full.series.map((p) => p.workers)));
@@ -199,9 +199,9 @@ describe('simulate', () => {
       const file = join(dir, 'sim.yaml');
       writeFileSync(file, 'simulator:\n  startupDelay: uniform:1s:3s\n  bandwidth: 5MB\n  seed: 42\nadaptive:\n  waitCount: 2\n');
       const trace = traceOf(burst(3, 0.5, 'x'));
-      const fromFile = await simulate({ trace, plugins, sources: { file } });
+      const fromFile = await simulate({ trace, ...dask, sources: { file } });
       expect(fromFile.settings).to.deep.include({ startupDelay: 'uniform:1s:3s', bandwidth: 5e6, seed: 42, waitCount: 2 });
-      const overridden = await simulate({ trace, plugins, sources: { file }, sim: { startupDelay: 'exp:2s', bandwidth: 1e9, seed: 1 } });
+      const overridden = await simulate({ trace, ...dask, sources: { file }, sim: { startupDelay: 'exp:2s', bandwidth: 1e9, seed: 1 } });
       expect(overridden.settings).to.deep.include({ startupDelay: 'exp:2s', bandwidth: 1e9, seed: 1, waitCount: 2 });
     });
 
@@ -209,7 +209,7 @@ describe('simulate', () => {
       const trace = traceOf(burst(1, 0, 'x'));
       let err: unknown;
       try {
-        await simulate({ trace, plugins, sources: { flags: { 'simulator.startupDelay': 'soonish' } } });
+        await simulate({ trace, ...dask, sources: { flags: { 'simulator.startupDelay': 'soonish' } } });
       } catch (e) {
         err = e;
       }
@@ -217,7 +217,7 @@ describe('simulate', () => {
       expect((err as EbbtideError).key).to.equal('simulator.startupDelay');
       err = undefined;
       try {
-        await simulate({ trace, plugins, sim: { bandwidth: 0 } });
+        await simulate({ trace, ...dask, sim: { bandwidth: 0 } });
       } catch (e) {
         err = e;
       }

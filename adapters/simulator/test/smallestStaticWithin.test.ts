@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { EbbtideError } from '@ebbtide/core';
 import { smallestStaticWithin } from '../src/smallestStaticWithin.js';
-import { burst, plugins, traceOf } from './helpers.js';
+import { burst, dask, defaults, plugins, traceOf } from './helpers.js';
 
 describe('smallestStaticWithin', () => {
   // 20 tasks of 10 s at t=0.5. A static cluster of s workers scales up on tick 1 (t=1); they
   // connect at t=2, so task k waits 1.5 + 10 x floor(k / s) seconds. The p95 wait (19th of 20)
   // is task 18's: 1.5 s when s >= 19, 11.5 s when 10 <= s <= 18, more below.
   const trace = traceOf(burst(20, 0.5, 'work', { duration: 10 }));
-  const options = { trace, plugins, sim: { startupDelay: '1s' } };
+  const options = { trace, ...dask, sim: { startupDelay: '1s' } };
 
   it('finds the smallest static size whose p95 wait is within 1.2x of the maximum-size cluster', async () => {
     const found = await smallestStaticWithin(options, { maximum: 20 });

@@ -2,7 +2,9 @@ import type { ConfigSchemaSection } from './schema.js';
 
 /**
  * The core's configuration keys. Defaults of `adaptive.*` and `scheduler.unknownTaskDuration`
- * are Dask's (`distributed.adaptive.*`, `distributed.scheduler.unknown-task-duration`).
+ * are Dask's (`distributed.adaptive.*`, `distributed.scheduler.unknown-task-duration`). The
+ * selections (`heuristic`, `scheduler.type`, ...) have no default here: the core names no
+ * implementation; the composition root (the `ebbtide` command) passes its defaults to the kernel.
  */
 export const coreSchema = {
   adaptive: {
@@ -34,24 +36,24 @@ export const coreSchema = {
   },
   heuristic: {
     doc: 'Registered scaling heuristic that computes the target (see `ebbtide plugins`).',
-    format: 'name',
-    default: 'dask',
+    format: 'selection',
+    default: '',
   },
   workersToClose: {
     doc: 'Registered strategy that picks which workers to retire.',
-    format: 'name',
-    default: 'dask',
+    format: 'selection',
+    default: '',
   },
   workerKey: {
     doc: 'Worker grouping for retirement: none, host, or label:<name> (workers of a group close together).',
-    format: 'name',
-    default: 'none',
+    format: 'selection',
+    default: '',
   },
   scheduler: {
     type: {
       doc: 'Registered scheduler adapter: embedded, dask, or a plugin\'s.',
-      format: 'name',
-      default: 'embedded',
+      format: 'selection',
+      default: '',
     },
     address: {
       doc: 'Address of the scheduler to connect to (e.g. tcp://127.0.0.1:8786); empty for an embedded scheduler.',
@@ -71,9 +73,9 @@ export const coreSchema = {
   },
   backend: {
     type: {
-      doc: 'Registered resource backend that starts and stops workers: local, or a plugin\'s.',
-      format: 'name',
-      default: 'local',
+      doc: 'Registered resource backend that starts and stops workers: local, kubernetes, yarn, mesos, or a plugin\'s.',
+      format: 'selection',
+      default: '',
     },
   },
   cluster: {

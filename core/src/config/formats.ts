@@ -91,6 +91,12 @@ export const FORMATS: readonly FormatDef[] = [
     resolve: (v) => v,
   },
   {
+    name: 'selection',
+    expected: 'the name of a registered implementation (see `ebbtide plugins`)',
+    check: (v) => typeof v === 'string',
+    resolve: (v) => v,
+  },
+  {
     name: 'string',
     expected: 'a string',
     check: (v) => typeof v === 'string',

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve as resolvePath } from 'node:path';
 import convict from 'convict';
 import YAML from 'yaml';
-import { EbbtideError, describeError } from '../errors.js';
+import { EbbtideError, describeError, isEbbtideError } from '../errors.js';
 import type { EbbtideConfig } from './EbbtideConfig.js';
 import { FORMATS_BY_NAME, registerFormats } from './formats.js';
 import { coreSchema } from './coreSchema.js';
@@ -245,7 +245,7 @@ export function loadConfig(sections: OwnedSchema[], sources: ConfigSources = {},
     c = buildConvict(schema, sources, fileValues);
     c.validate({ allowed: 'strict' });
   } catch (e) {
-    if (e instanceof EbbtideError) throw e;
+    if (isEbbtideError(e)) throw e;
     const lines: string[] = [];
     let firstKey: string | undefined;
     for (const line of describeError(e).split('\n')) {

@@ -4,11 +4,12 @@ import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { EbbtideConfig } from '../config/EbbtideConfig.js';
 import { coreSchema } from '../config/coreSchema.js';
 import { type ConfigSources, type LoadedConfig, loadConfig, readPluginList } from '../config/loadConfig.js';
-import { EbbtideError } from '../errors.js';
+import { EbbtideError, isEbbtideError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging/Logger.js';
 import { CONFIG, LOGGER, NAME_ARGUMENT, PLUGIN_OPTIONS, RX_SCHEDULER } from '../tokens.js';
-import type { EbbtidePlugin, KindContracts, PluginKind } from './EbbtidePlugin.js';
-import { SELECTING_KEY } from './EbbtidePlugin.js';
+import { type Constructor, type EbbtidePlugin, type Factory, type KindContracts, type PluginContext, type PluginKind, SELECTING_KEY, isFactory } from './EbbtidePlugin.js';
+import { constructImplementation } from './constructImplementation.js';
+import { withDefaults } from '../config/withDefaults.js';
 import { PluginRegistry } from './PluginRegistry.js';
 import { guardPlugin } from './guardPlugin.js';
 import { loadPluginModule } from './loadPluginModule.js';
@@ -22,6 +23,17 @@ export interface KernelOptions {
   logger?: Logger | ((config: EbbtideConfig) => Logger);
   /** Parent DI container; a child is created per kernel. */
   container?: DependencyContainer;
+  /**
+   * Defaults chosen by the composition root, below every other source: which implementation
+   * fills each role (`{ heuristic: 'dask', scheduler: { type: 'embedded' } }`) and any other
+   * key's default. The core names no implementation itself.
+   */
+  defaults?: Record<string, unknown>;
+  /**
+   * Ready-made instances for roles: `resolve(kind)` returns them and the configured selection
+   * of that kind is not looked up (the simulator hands in its simulated scheduler and backend).
+   */
+  instances?: Partial<KindContracts>;
 }
 
 /**
@@ -44,6 +56,7 @@ export class Kernel {
     readonly logger: Logger,
     readonly rxScheduler: SchedulerLike,
     parent: DependencyContainer,
+    private readonly instances: Partial<KindContracts> = {},
   ) {
     this.container = parent.createChildContainer();
     this.container.register(RX_SCHEDULER, { useValue: rxScheduler });
@@ -74,23 +87,23 @@ export class Kernel {
       registry.add(plugin, spec);
     }
 
-    const loaded = loadConfig(
+    const sections = withDefaults(
       [
         { owner: 'core', schema: coreSchema },
         ...registry.plugins.filter((p) => p.configSchema).map((p) => ({ owner: p.name, schema: p.configSchema! })),
       ],
-      sources,
-      fileValues,
+      options.defaults ?? {},
     );
+    const loaded = loadConfig(sections, sources, fileValues);
     const logger = typeof options.logger === 'function' ? options.logger(loaded.config) : (options.logger ?? silentLogger);
-    const kernel = new Kernel(registry, loaded, logger, options.rxScheduler ?? asyncScheduler, options.container ?? rootContainer);
+    const kernel = new Kernel(registry, loaded, logger, options.rxScheduler ?? asyncScheduler, options.container ?? rootContainer, options.instances);
     kernel.checkSelections(['heuristic', 'workersToClose', 'workerKey']);
     return kernel;
   }
 
-  /** Fails fast if a selected name is not registered. */
+  /** Fails fast if a selected name is not registered (roles given as instances need none). */
   checkSelections(kinds: readonly PluginKind[]): void {
-    for (const kind of kinds) this.registry.lookup(kind, this.selected(kind));
+    for (const kind of kinds) if (!this.instances[kind]) this.registry.lookup(kind, this.selected(kind));
   }
 
   /** The configured name for a kind (`config.heuristic`, `config.backend.type`, ...). */
@@ -110,7 +123,7 @@ export class Kernel {
           value = plugin.options(this.config);
         } catch (e) {
           // A plugin rejecting a config value is a configuration error, not a plugin failure.
-          if (e instanceof EbbtideError && e.code.startsWith('CONFIG_')) throw e;
+          if (isEbbtideError(e) && e.code.startsWith('CONFIG_')) throw e;
           throw new EbbtideError('PLUGIN_ERROR', `plugin "${plugin.name}" failed in options: ${e instanceof Error ? e.message : String(e)}`, {
             plugin: plugin.name,
             cause: e,
@@ -123,27 +136,52 @@ export class Kernel {
     return this.optionsCache.get(plugin);
   }
 
+  /** What a factory gets, and what the well-known tokens resolve to, for one plugin. */
+  contextFor(plugin: EbbtidePlugin, argument = ''): PluginContext {
+    return {
+      options: this.pluginOptions(plugin),
+      logger: this.logger.child({ plugin: plugin.name }),
+      rxScheduler: this.rxScheduler,
+      config: this.config,
+      argument,
+    };
+  }
+
   /**
-   * A new instance of the implementation selected for `kind` (or named by `name`), constructed in
-   * a child container holding its plugin's options, a child logger and its name argument; every
-   * method is guarded so a throw becomes `PLUGIN_ERROR`.
+   * A new instance of the implementation selected for `kind` (or named by `name`): a factory is
+   * called with its plugin's context; a class is constructed with its dependencies by token —
+   * through the host's DI container, or, for a class decorated by another copy of tsyringe (a
+   * plugin installed with its own dependencies), from its decorator metadata. Every method is
+   * guarded so a throw becomes `PLUGIN_ERROR`. A role given as an instance returns that instance.
    */
-  resolve<K extends PluginKind>(kind: K, name: string = this.selected(kind)): KindContracts[K] {
-    const { registration, argument } = this.registry.lookup(kind, name);
+  resolve<K extends PluginKind>(kind: K, name?: string): KindContracts[K] {
+    const given = this.instances[kind];
+    if (given && name === undefined) return given as KindContracts[K];
+    const { registration, argument } = this.registry.lookup(kind, name ?? this.selected(kind));
     const plugin = registration.plugin;
-    const child = this.container.createChildContainer();
-    child.register(PLUGIN_OPTIONS, { useValue: this.pluginOptions(plugin) });
-    child.register(LOGGER, { useValue: this.logger.child({ plugin: plugin.name }) });
-    child.register(NAME_ARGUMENT, { useValue: argument ?? '' });
+    const ctx = this.contextFor(plugin, argument ?? '');
     let instance: KindContracts[K];
     try {
-      instance = child.resolve(registration.impl);
+      if (isFactory(registration.impl)) {
+        instance = (registration.impl as Factory<KindContracts[K]>)(ctx);
+      } else {
+        const child = this.container.createChildContainer();
+        child.register(PLUGIN_OPTIONS, { useValue: ctx.options });
+        child.register(LOGGER, { useValue: ctx.logger });
+        child.register(NAME_ARGUMENT, { useValue: ctx.argument });
+        instance = constructImplementation(registration.impl as Constructor<KindContracts[K]>, ctx, child);
+      }
     } catch (e) {
-      if (e instanceof EbbtideError) throw e;
-      throw new EbbtideError('PLUGIN_ERROR', `plugin "${plugin.name}" failed to construct ${kind} "${name}": ${e instanceof Error ? e.message : String(e)}`, {
+      if (isEbbtideError(e)) throw e;
+      throw new EbbtideError('PLUGIN_ERROR', `plugin "${plugin.name}" failed to construct ${kind} "${name ?? this.selected(kind)}": ${e instanceof Error ? e.message : String(e)}`, {
         plugin: plugin.name,
         cause: e,
         data: { method: 'constructor' },
+      });
+    }
+    if (instance === null || typeof instance !== 'object') {
+      throw new EbbtideError('PLUGIN_INVALID', `plugin "${plugin.name}": the ${kind} "${registration.name}" factory returned ${instance === null ? 'null' : typeof instance}, not an object`, {
+        plugin: plugin.name,
       });
     }
     return guardPlugin(instance as object, plugin.name) as KindContracts[K];

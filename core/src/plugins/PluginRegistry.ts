@@ -1,7 +1,8 @@
-import { EbbtideError } from '../errors.js';
+import { EbbtideError, isEbbtideError } from '../errors.js';
 import {
-  type Constructor,
   type EbbtidePlugin,
+  type Implementation,
+  PLUGIN_API_VERSION,
   type KindContracts,
   PLUGIN_KINDS,
   type PluginKind,
@@ -14,7 +15,8 @@ export interface Registration<K extends PluginKind = PluginKind> {
   kind: K;
   name: string;
   plugin: EbbtidePlugin;
-  impl: Constructor<KindContracts[K]>;
+  /** A class or a factory (see `isFactory`). */
+  impl: Implementation<KindContracts[K]>;
   parameter?: string;
 }
 
@@ -41,6 +43,21 @@ export class PluginRegistry {
    *   `PLUGIN_ERROR` (register threw).
    */
   add(plugin: EbbtidePlugin, source = 'built-in'): void {
+    const api = plugin.apiVersion ?? 1;
+    if (api !== PLUGIN_API_VERSION) {
+      throw new EbbtideError(
+        'PLUGIN_INVALID',
+        `plugin "${plugin.name}" from ${source} was built for ebbtide plugin API ${api}; this ebbtide speaks plugin API ${PLUGIN_API_VERSION}`,
+        {
+          plugin: plugin.name,
+          key: 'plugins',
+          hint:
+            api > PLUGIN_API_VERSION
+              ? 'upgrade ebbtide, or install a version of the plugin built for this ebbtide'
+              : 'upgrade the plugin: its @ebbtide/core is older than this ebbtide supports',
+        },
+      );
+    }
     const clash = this.pluginList.find((p) => p.name === plugin.name);
     if (clash) {
       throw new EbbtideError(
@@ -50,14 +67,14 @@ export class PluginRegistry {
       );
     }
     const pending: Registration[] = [];
-    const add = <K extends PluginKind>(kind: K, name: string, impl: Constructor<KindContracts[K]>, options?: RegisterOptions) => {
+    const add = <K extends PluginKind>(kind: K, name: string, impl: Implementation<KindContracts[K]>, options?: RegisterOptions) => {
       if (!NAME_RE.test(name)) {
         throw new EbbtideError('PLUGIN_INVALID', `plugin "${plugin.name}" registers ${kind} "${name}": names must be kebab-case (a-z, 0-9, -)`, {
           plugin: plugin.name,
         });
       }
       if (typeof impl !== 'function') {
-        throw new EbbtideError('PLUGIN_INVALID', `plugin "${plugin.name}" registers ${kind} "${name}" without a class`, { plugin: plugin.name });
+        throw new EbbtideError('PLUGIN_INVALID', `plugin "${plugin.name}" registers ${kind} "${name}" without a class or a factory`, { plugin: plugin.name });
       }
       const existing = this.byKind.get(kind)!.get(name) ?? pending.find((r) => r.kind === kind && r.name === name);
       if (existing) {
@@ -67,7 +84,7 @@ export class PluginRegistry {
           { plugin: plugin.name },
         );
       }
-      pending.push({ kind, name, plugin, impl: impl as Constructor<KindContracts[PluginKind]>, ...(options?.parameter ? { parameter: options.parameter } : {}) });
+      pending.push({ kind, name, plugin, impl: impl as Implementation<KindContracts[PluginKind]>, ...(options?.parameter ? { parameter: options.parameter } : {}) });
     };
     const registrar: PluginRegistrar = {
       heuristic: (n, c) => add('heuristic', n, c),
@@ -80,7 +97,7 @@ export class PluginRegistry {
       plugin.register(registrar);
     } catch (e) {
       // The registrar's own PLUGIN_* errors pass through; anything else is the plugin's fault.
-      if (e instanceof EbbtideError && e.code.startsWith('PLUGIN_')) throw e;
+      if (isEbbtideError(e) && e.code.startsWith('PLUGIN_')) throw e;
       throw new EbbtideError('PLUGIN_ERROR', `plugin "${plugin.name}" failed in register: ${e instanceof Error ? e.message : String(e)}`, {
         plugin: plugin.name,
         cause: e,
@@ -112,6 +129,13 @@ export class PluginRegistry {
     const argument = colon >= 0 ? selected.slice(colon + 1) : undefined;
     const registration = this.byKind.get(kind)!.get(name) as Registration<K> | undefined;
     const key = SELECTING_KEY[kind];
+    if (selected.trim() === '') {
+      const known = this.names(kind);
+      throw new EbbtideError('CONFIG_INVALID', `${key}: no ${kind} selected; registered: ${known.length ? known.join(', ') : '(none)'}`, {
+        key,
+        hint: 'set it in the config; the ebbtide command selects its built-in defaults, a program embedding the core must choose',
+      });
+    }
     if (!registration) {
       const known = this.names(kind);
       throw new EbbtideError(

@@ -119,7 +119,7 @@ export class Autoscaler {
    *   scheduler's connection errors; nothing is left running then.
    */
   static async start(kernel: Kernel, parts: Partial<AutoscalerParts> = {}): Promise<Autoscaler> {
-    kernel.checkSelections(['scheduler', 'backend']);
+    kernel.checkSelections((['scheduler', 'backend'] as const).filter((k) => !parts[k]));
     const scheduler = parts.scheduler ?? kernel.resolve('scheduler');
     const backend = parts.backend ?? kernel.resolve('backend');
     const auto = new Autoscaler(kernel, scheduler, backend);

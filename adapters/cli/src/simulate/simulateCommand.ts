@@ -25,6 +25,8 @@ export interface SimulateArgs {
   seed?: number;
   duration?: number;
   plugins: EbbtidePlugin[];
+  /** The roles' defaults (the command's built-in choices). */
+  defaults?: Record<string, unknown>;
 }
 
 interface Row {
@@ -87,7 +89,7 @@ export async function simulateCommand(io: CliIo, a: SimulateArgs): Promise<numbe
   let first: { options: Parameters<typeof simulate>[0]; result: SimulationResult } | undefined;
   for (const file of configs) {
     const name = file ? basename(file) : 'default';
-    const options = { trace, plugins: a.plugins, sources: { ...(file ? { file } : {}), flags: a.flags, env: {} } };
+    const options = { trace, plugins: a.plugins, ...(a.defaults ? { defaults: a.defaults } : {}), sources: { ...(file ? { file } : {}), flags: a.flags, env: {} } };
     progress(`simulating ${name} ...`);
     const result = await simulate(options);
     first ??= { options, result };

@@ -1,13 +1,12 @@
 import { definePlugin } from '@ebbtide/core';
 import { type SimulatorOptions, simulatorOptions, simulatorSchema } from '../config.js';
-import { SimulatorOnlyBackend, SimulatorOnlySchedulerAdapter } from './SimulatorOnly.js';
 import { StaticBaselineHeuristic } from './StaticBaselineHeuristic.js';
 
 /**
  * The simulator as a plugin: contributes the `simulator.*` config section (so `-c` files and
- * `ebbtide config` know its keys) and registers scheduler `simulator` and backend `simulator`,
- * the selections a simulation's kernel runs with, and heuristic `static-baseline` for static
- * clusters. `simulate()` adds it when it is missing.
+ * `ebbtide config` know its keys) and registers heuristic `static-baseline` for static
+ * clusters. `simulate()` adds it when it is missing, and hands the autoscaler its simulated
+ * scheduler and backend as instances, so no `simulator` scheduler or backend is registered.
  */
 export const simulatorPlugin = definePlugin<SimulatorOptions>({
   name: 'simulator',
@@ -15,8 +14,6 @@ export const simulatorPlugin = definePlugin<SimulatorOptions>({
   configSchema: simulatorSchema,
   options: simulatorOptions,
   register(r) {
-    r.scheduler('simulator', SimulatorOnlySchedulerAdapter);
-    r.backend('simulator', SimulatorOnlyBackend);
     r.heuristic('static-baseline', StaticBaselineHeuristic);
   },
 });
