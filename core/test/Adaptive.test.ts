@@ -50,7 +50,7 @@ describe('Adaptive loop (virtual time)', () => {
     expect(down.recommendation).to.deep.equal({ status: 'down', workers: ['w-1', 'w-2'] });
     expect(scheduler.retires).to.deep.equal([['w-1', 'w-2']]);
     expect(backend.stops).to.deep.equal([['w-1', 'w-2']]);
-    expect(down.outcome).to.deep.equal({ status: 'scaled-down', stopped: ['w-1', 'w-2'] });
+    expect(down.outcome).to.deep.equal({ status: 'scaled-down', stopped: ['w-1', 'w-2'], retired: ['w-1', 'w-2'] });
     expect(cluster.plan).to.deep.equal(['w-0']);
     await advance(rx, 1000);
     expect(records[4]!.recommendation).to.deep.equal({ status: 'same' });
@@ -149,6 +149,7 @@ describe('Adaptive loop (virtual time)', () => {
     expect(rec.outcome).to.deep.equal({
       status: 'partial',
       stopped: ['w-0'],
+      retired: ['w-0'],
       kept: [{ name: 'w-1', reason: 'kept: holds data that cannot be moved' }],
     });
     expect(backend.stops.flat()).to.deep.equal(['w-0']);
@@ -156,7 +157,7 @@ describe('Adaptive loop (virtual time)', () => {
     scheduler.keep.delete('w-1');
     await advance(rx, 1000);
     expect(scheduler.retires).to.deep.equal([['w-0', 'w-1'], ['w-1']]);
-    expect(records[2]!.outcome).to.deep.equal({ status: 'scaled-down', stopped: ['w-1'] });
+    expect(records[2]!.outcome).to.deep.equal({ status: 'scaled-down', stopped: ['w-1'], retired: ['w-1'] });
     adaptive.stop('test');
   });
 
@@ -285,7 +286,18 @@ describe('Adaptive loop (virtual time)', () => {
     adaptive.start();
     await advance(rx, 2000, 1000);
     expect(records[1]).to.deep.include({ tick: 2, time: 2 });
-    expect(records[1]!.inputs).to.deep.equal({ workers: 0, plan: 0, requested: 0, tasksQueued: 1, tasksUnrunnable: 0, tasksProcessing: 0 });
+    expect(records[1]!.inputs).to.deep.equal({
+      workers: 0,
+      plan: 0,
+      requested: 0,
+      tasksQueued: 1,
+      tasksUnrunnable: 0,
+      tasksProcessing: 0,
+      workersByStatus: { running: 0, paused: 0, closing: 0 },
+      threads: 0,
+      occupancy: 0,
+      memory: { used: 0, limit: 0 },
+    });
     adaptive.stop('test');
   });
 });

@@ -30,4 +30,11 @@ describe('decisionRule', () => {
     const r = record({ safeTarget: 2, recommendation: { status: 'down', workers: ['a'] }, inputs: { workers: 3, plan: 3, requested: 3, tasksQueued: 0, tasksUnrunnable: 0, tasksProcessing: 0 }, explanation: { rule: 'scale-up', bounds: { cappedBy: 'maximum' } } });
     expect(decisionRule(r)).to.equal('scale-down: the plan (3) is above the target (2, capped by maximum)');
   });
+  it('a manual decision says scale(n) in the direction it moves', () => {
+    const up = record({ mode: 'manual', target: 2, safeTarget: 2, recommendation: { status: 'up', n: 2 }, explanation: { rule: 'manual: scale(2) holds the cluster at 2 worker(s)' } });
+    expect(decisionRule(up)).to.equal('manual: scale(2) asks for more workers (the plan is 1)');
+    const down = record({ mode: 'manual', target: 0, safeTarget: 0, recommendation: { status: 'down', workers: ['a'] }, explanation: { rule: 'manual: scale(0) holds the cluster at 0 worker(s)' } });
+    expect(decisionRule(down)).to.equal('manual: scale(0) asks for fewer workers (the plan is 1)');
+    expect(decisionRule(record({ mode: 'manual', explanation: { rule: 'manual: scale(3) holds the cluster at 3 worker(s)' } }))).to.equal('manual: scale(3) holds the cluster at 3 worker(s)');
+  });
 });

@@ -1,12 +1,14 @@
-import { Subject, type Observable, type SchedulerLike, type Subscription, defer, exhaustMap, from, interval, of } from 'rxjs';
-import type { DecisionOutcome, DecisionRecord } from '../DecisionRecord.js';
+import { Subject, type Observable, type SchedulerLike, type Subscription, defer, exhaustMap, from, interval, merge, of } from 'rxjs';
+import type { DecisionOutcome, DecisionRecord, ProposedWorker, ScalingMode } from '../DecisionRecord.js';
 import type { Cluster } from '../cluster/Cluster.js';
 import type { ScalingHeuristic } from '../contracts/ScalingHeuristic.js';
 import type { SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
 import type { WorkerKey } from '../contracts/WorkerKey.js';
 import type { WorkersToClose } from '../contracts/WorkersToClose.js';
+import type { SchedulerSnapshot } from '../contracts/SchedulerSnapshot.js';
+import { workerTaskCount } from '../contracts/WorkerInfo.js';
 import { decideTick } from '../decide/decideTick.js';
-import { describeError, isEbbtideError } from '../errors.js';
+import { EbbtideError, describeError, isEbbtideError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging/Logger.js';
 import type { SchedulerStateStore } from '../state/SchedulerStateStore.js';
 
@@ -32,6 +34,29 @@ export interface AdaptiveDeps {
 export type AdaptiveState = 'inactive' | 'running' | 'stopped';
 
 /**
+ * How the loop sizes the cluster now. `minimum`/`maximum` are the adaptive bounds (kept while in
+ * manual mode, used again by `adapt()`); `n` is the manual count.
+ */
+export interface ScalingState {
+  mode: ScalingMode;
+  minimum: number;
+  maximum: number;
+  n?: number;
+}
+
+/** New adaptive bounds; a bound left out keeps its current value. `maximum` may be `Infinity`. */
+export interface AdaptBounds {
+  minimum?: number;
+  maximum?: number;
+}
+
+function wholeNumber(what: string, v: unknown, allowInf = false): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  if (allowInf && v === Infinity) return v;
+  throw new EbbtideError('INPUT_INVALID', `${what}: expected a whole number >= 0${allowInf ? ' or "inf"' : ''}, got ${JSON.stringify(v === Infinity ? 'inf' : v)}`);
+}
+
+/**
  * The adaptive loop (Dask's `Adaptive`): every `interval` on the injected RxJS scheduler it
  * decides (pure `decideTick`) and acts through the scheduler adapter and the cluster.
  *
@@ -42,6 +67,9 @@ export type AdaptiveState = 'inactive' | 'running' | 'stopped';
  * - Down: workers that never arrived are cancelled; connected ones are retired through the
  *   scheduler first, and a worker the scheduler keeps (data with no recipient) is not stopped.
  * - While the scheduler connection is lost, no scale-down is acted on.
+ * - `scale(n)` switches to manual mode (Dask's `cluster.scale(n)`): the target is `n`, acted on
+ *   through the same retire-then-stop path with no hysteresis, until `adapt(...)` switches back.
+ *   Either one runs a tick at once (unless one is running), instead of waiting for the timer.
  */
 export class Adaptive {
   private readonly decisionsSubject = new Subject<DecisionRecord>();
@@ -54,16 +82,77 @@ export class Adaptive {
   private sub?: Subscription;
   private stateValue: AdaptiveState = 'inactive';
   private readonly logger: Logger;
+  private scalingState: ScalingState;
+  /** A tick now, outside the timer (after a mode change); dropped while one is running. */
+  private readonly kicks = new Subject<void>();
 
   constructor(
     private readonly deps: AdaptiveDeps,
     private readonly options: AdaptiveOptions,
   ) {
     this.logger = deps.logger ?? silentLogger;
+    this.scalingState = { mode: 'adaptive', minimum: options.minimum, maximum: options.maximum };
   }
 
   get state(): AdaptiveState {
     return this.stateValue;
+  }
+
+  /** The scaling mode and its numbers. */
+  get scaling(): ScalingState {
+    return { ...this.scalingState };
+  }
+
+  /** Clock seconds since which the scheduler cannot be read, as of the last tick; unset while connected. */
+  get blind(): number | undefined {
+    return this.blindSince;
+  }
+
+  get waitCount(): number {
+    return this.options.waitCount;
+  }
+
+  get interval(): number {
+    return this.options.interval;
+  }
+
+  /**
+   * Manual mode: hold the cluster at `n` workers (Dask's `cluster.scale(n)`), whatever the
+   * heuristic says, until `adapt()`. Shrinking still retires through the scheduler first.
+   *
+   * @throws EbbtideError `INPUT_INVALID` unless `n` is a whole number >= 0.
+   */
+  scale(n: number): ScalingState {
+    const count = wholeNumber('n', n);
+    this.scalingState = { mode: 'manual', minimum: this.scalingState.minimum, maximum: this.scalingState.maximum, n: count };
+    this.closeCounts = {};
+    this.logger.info({ event: 'scaling.manual', n: count }, `manual scaling: holding ${count} worker(s)`);
+    this.kick();
+    return this.scaling;
+  }
+
+  /**
+   * Adaptive mode with these bounds (a bound left out keeps its value); the hysteresis counters
+   * start afresh, as after Dask's `cluster.adapt(...)`.
+   *
+   * @throws EbbtideError `INPUT_INVALID` for a bound that is not a whole number >= 0 (maximum:
+   *   or `Infinity`), or a minimum above the maximum.
+   */
+  adapt(bounds: AdaptBounds = {}): ScalingState {
+    const minimum = bounds.minimum === undefined ? this.scalingState.minimum : wholeNumber('minimum', bounds.minimum);
+    const maximum = bounds.maximum === undefined ? this.scalingState.maximum : wholeNumber('maximum', bounds.maximum, true);
+    if (minimum > maximum) {
+      throw new EbbtideError('INPUT_INVALID', `minimum (${minimum}) must not exceed maximum (${maximum === Infinity ? 'inf' : maximum})`);
+    }
+    this.scalingState = { mode: 'adaptive', minimum, maximum };
+    this.closeCounts = {};
+    this.logger.info({ event: 'scaling.adaptive', minimum, maximum }, 'adaptive scaling');
+    this.kick();
+    return this.scaling;
+  }
+
+  private kick(): void {
+    if (this.stateValue === 'running') this.kicks.next();
   }
 
   /** Starts the timer. The first tick runs one interval after start. */
@@ -71,8 +160,8 @@ export class Adaptive {
     if (this.stateValue !== 'inactive') return;
     if (!(this.options.interval > 0)) return;
     this.stateValue = 'running';
-    this.logger.info({ event: 'adaptive.start', minimum: this.options.minimum, maximum: this.options.maximum, interval: this.options.interval }, 'adaptive scaling started');
-    this.sub = interval(this.options.interval * 1000, this.deps.rx)
+    this.logger.info({ event: 'adaptive.start', minimum: this.scalingState.minimum, maximum: this.scalingState.maximum, interval: this.options.interval }, 'adaptive scaling started');
+    this.sub = merge(interval(this.options.interval * 1000, this.deps.rx), this.kicks)
       .pipe(exhaustMap(() => this.tick$()))
       .subscribe();
   }
@@ -83,7 +172,8 @@ export class Adaptive {
     const wasRunning = this.stateValue === 'running';
     this.stateValue = 'stopped';
     this.sub?.unsubscribe();
-    if (wasRunning) this.logger.info({ event: 'adaptive.stop', reason, minimum: this.options.minimum, maximum: this.options.maximum }, 'adaptive scaling stopped');
+    this.kicks.complete();
+    if (wasRunning) this.logger.info({ event: 'adaptive.stop', reason, minimum: this.scalingState.minimum, maximum: this.scalingState.maximum }, 'adaptive scaling stopped');
     this.decisionsSubject.complete();
   }
 
@@ -120,7 +210,9 @@ export class Adaptive {
           try {
             record = this.decide(tick, time);
           } catch (e) {
-            return of(this.failed({ tick, time, target: 0, safeTarget: 0, workersToClose: [], recommendation: { status: 'same' }, closeCounts: {}, explanation: {} }, e));
+            return of(
+              this.failed({ tick, time, mode: this.scalingState.mode, target: 0, safeTarget: 0, workersToClose: [], recommendation: { status: 'same' }, closeCounts: {}, explanation: {} }, e),
+            );
           }
           const rec = record.recommendation;
           if (rec.status === 'same') return of(this.emit({ ...record, outcome: { status: 'none' } }));
@@ -150,21 +242,38 @@ export class Adaptive {
     // A stale view (blind) says nothing about arrivals or losses.
     if (store.connected) cluster.observe(snapshot.workers.map((w) => w.name));
     const counts = store.counts();
+    const scaling = this.scalingState;
+    const manual = scaling.mode === 'manual' ? scaling.n! : undefined;
+    // Manual: the target is n, clamped to nothing but n, and acted on at once (no hysteresis).
+    const waitCount = manual === undefined ? this.options.waitCount : 1;
+    const before = this.closeCounts;
     const record = decideTick({
       snapshot,
       heuristic: this.deps.heuristic,
       strategy: this.deps.strategy,
       workerKey: this.deps.workerKey,
-      minimum: this.options.minimum,
-      maximum: this.options.maximum,
-      waitCount: this.options.waitCount,
+      minimum: manual ?? scaling.minimum,
+      maximum: manual ?? scaling.maximum,
+      waitCount,
       plan: cluster.plan,
       requested: cluster.requested,
-      closeCounts: this.closeCounts,
+      closeCounts: before,
     });
     this.closeCounts = record.closeCounts;
     record.tick = tick;
     record.time = time;
+    record.mode = scaling.mode;
+    record.waitCount = waitCount;
+    if (manual !== undefined) {
+      const heuristicTarget = record.target;
+      record.target = manual;
+      record.explanation = {
+        ...record.explanation,
+        rule: `manual: scale(${manual}) holds the cluster at ${manual} worker(s)`,
+        bounds: { minimum: manual, maximum: manual },
+        manual: { n: manual, heuristicTarget },
+      };
+    }
     record.inputs = {
       workers: counts.workers,
       plan: cluster.plan.length,
@@ -172,13 +281,17 @@ export class Adaptive {
       tasksQueued: counts.queued,
       tasksUnrunnable: counts.unrunnable,
       tasksProcessing: counts.processing,
+      ...summarise(snapshot),
     };
+    const proposed = this.proposed(record, snapshot, before, waitCount);
+    if (proposed.length) record.proposed = proposed;
     if (!store.connected) {
       // Blind: the scheduler state is stale — an idle-looking worker may be busy, and work seen
       // queued may be gone. Hold: neither grow nor shrink until it is back.
       this.blindSince ??= time;
       this.closeCounts = {};
       record.closeCounts = {};
+      delete record.proposed;
       record.blind = { since: this.blindSince };
       if (record.recommendation.status !== 'same') {
         record.explanation = { ...record.explanation, blind: `scheduler connection lost since ${this.blindSince}: holding ${record.recommendation.status === 'up' ? 'the scale-up' : 'the scale-down'} until it is back` };
@@ -200,6 +313,27 @@ export class Adaptive {
       if (record.recommendation.status === 'up') record.recommendation = { status: 'same' };
     }
     return record;
+  }
+
+  /**
+   * Every worker proposed for closing this tick — the firm ones (in the recommendation) first —
+   * with what it was doing and holding. Costs a walk over the workers only when there is one.
+   */
+  private proposed(record: DecisionRecord, snapshot: SchedulerSnapshot, before: Readonly<Record<string, number>>, waitCount: number): ProposedWorker[] {
+    const firm = record.recommendation.status === 'down' ? record.recommendation.workers : [];
+    const pending = Object.keys(record.closeCounts);
+    if (!firm.length && !pending.length) return [];
+    const byName = new Map(snapshot.workers.map((w) => [w.name, w]));
+    const describe = (name: string, count: number, isFirm: boolean): ProposedWorker => {
+      const w = byName.get(name);
+      if (!w) return { name, count, firm: isFirm, connected: false };
+      const tasks = workerTaskCount(w);
+      return { name, count, firm: isFirm, connected: true, idle: tasks === 0, tasks, nbytes: w.nbytes, group: this.deps.workerKey.key(w) };
+    };
+    return [
+      ...firm.map((n) => describe(n, Math.max(waitCount, (before[n] ?? 0) + 1), true)),
+      ...pending.map((n) => describe(n, record.closeCounts[n]!, false)),
+    ];
   }
 
   private async act(record: DecisionRecord): Promise<DecisionOutcome> {
@@ -236,18 +370,49 @@ export class Adaptive {
     return {
       status: kept.length ? (toStop.length ? 'partial' : 'skipped') : 'scaled-down',
       stopped: toStop,
+      ...(retired.length ? { retired } : {}),
+      ...(cancelled.length ? { cancelled } : {}),
       ...(kept.length ? { kept } : {}),
     };
   }
 
   private failed(record: DecisionRecord, e: unknown): DecisionRecord {
-    const error = { ...(isEbbtideError(e) ? { code: e.code } : {}), message: describeError(e) };
+    const retryable = isEbbtideError(e) ? e.data?.retryable : undefined;
+    const error = {
+      ...(isEbbtideError(e) ? { code: e.code } : {}),
+      message: describeError(e),
+      ...(typeof retryable === 'boolean' ? { retryable } : {}),
+    };
     this.logger.warn({ event: 'tick.failed', tick: record.tick, error: error.message, code: error.code }, 'adaptive tick failed');
     return this.emit({ ...record, outcome: { status: 'failed', error } });
   }
 
+  /** Publishes a record (always a fresh object), stamped with the tick's duration. */
   private emit(record: DecisionRecord): DecisionRecord {
+    if (record.time !== undefined) record.duration = Math.max(0, this.deps.rx.now() / 1000 - record.time);
     this.decisionsSubject.next(record);
     return record;
   }
+}
+
+/** The scheduler state summed up for the record: workers by status, threads, occupancy, memory. */
+function summarise(snapshot: SchedulerSnapshot): Required<Pick<NonNullable<DecisionRecord['inputs']>, 'workersByStatus' | 'threads' | 'occupancy' | 'memory'>> {
+  const workersByStatus = { running: 0, paused: 0, closing: 0 };
+  for (const w of snapshot.workers) workersByStatus[w.status]++;
+  let totals = snapshot.totals;
+  if (!totals) {
+    totals = { processing: {}, workerTasks: 0, nthreads: 0, memoryLimit: 0, nbytes: 0 };
+    for (const w of snapshot.workers) {
+      totals.workerTasks += workerTaskCount(w);
+      totals.nthreads += w.nthreads;
+      totals.memoryLimit += w.memoryLimit;
+      totals.nbytes += w.nbytes;
+    }
+  }
+  return {
+    workersByStatus,
+    threads: totals.nthreads,
+    occupancy: totals.nthreads > 0 ? totals.workerTasks / totals.nthreads : 0,
+    memory: { used: totals.nbytes, limit: totals.memoryLimit },
+  };
 }
