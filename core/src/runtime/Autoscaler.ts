@@ -7,6 +7,11 @@ import type { DecisionRecord } from '../DecisionRecord.js';
 import { describeError } from '../errors.js';
 import type { Kernel } from '../plugins/Kernel.js';
 import { SchedulerStateStore } from '../state/SchedulerStateStore.js';
+import { ClusterView } from './ClusterView.js';
+import { DecisionHistory } from './DecisionHistory.js';
+
+/** `adaptive.historyLength` when a config has none (a kernel built without the core schema's key). */
+const DEFAULT_HISTORY_LENGTH = 1000;
 
 export interface AutoscalerParts {
   scheduler: SchedulerAdapter;
@@ -57,6 +62,12 @@ export class Autoscaler {
   readonly store: SchedulerStateStore;
   readonly cluster: Cluster;
   readonly adaptive: Adaptive;
+  /** The last decisions (`adaptive.historyLength` entries, quiet `same` runs folded). */
+  readonly history: DecisionHistory;
+  /** The per-worker table: plan, backend and scheduler joined, with ages. */
+  readonly view: ClusterView;
+  /** Clock seconds at construction. */
+  readonly startedAt: number;
   private readonly sub: Subscription;
   private readonly records = new Subject<DecisionRecord>();
   private shuttingDown?: Promise<ShutdownSummary>;
@@ -69,6 +80,8 @@ export class Autoscaler {
     readonly backend: ResourceBackend,
   ) {
     const config = kernel.config;
+    this.startedAt = kernel.rxScheduler.now() / 1000;
+    this.history = new DecisionHistory((config.adaptive as { historyLength?: number }).historyLength ?? DEFAULT_HISTORY_LENGTH);
     this.store = new SchedulerStateStore({ defaultTaskDurations: config.scheduler.defaultTaskDurations });
     this.sub = scheduler.events$.subscribe((e) => this.store.apply(e));
     this.cluster = new Cluster(
@@ -103,7 +116,17 @@ export class Autoscaler {
         waitCount: config.adaptive.waitCount,
       },
     );
-    this.sub.add(this.adaptive.decisions$.subscribe((r) => this.records.next(r)));
+    this.view = new ClusterView(this.cluster, this.store, backend.status$, scheduler.events$, kernel.rxScheduler, {
+      nthreads: config.cluster.nthreads,
+      memoryLimit: config.cluster.memoryLimit,
+    });
+    this.sub.add(this.adaptive.decisions$.subscribe((r) => this.publish(r)));
+  }
+
+  /** The history first, so a `decisions$` subscriber that reads it sees the record there. */
+  private publish(r: DecisionRecord): void {
+    this.history.push(r);
+    this.records.next(r);
   }
 
   /** Every tick's record, then one `shutdown` record; completes after shutdown. */
@@ -131,6 +154,7 @@ export class Autoscaler {
       auto.adoption = await auto.cluster.adopt(connected);
     } catch (e) {
       auto.sub.unsubscribe();
+      auto.view.close();
       // Leave whatever exists untouched: it belongs to the cluster, not to this failed start.
       await auto.cluster.close({ keep: true }).catch(() => undefined);
       await backend.close({ keep: true }).catch(() => undefined);
@@ -173,8 +197,10 @@ export class Autoscaler {
     }
     await this.step('scheduler', () => this.scheduler.close());
     this.sub.unsubscribe();
-    this.records.next({
+    this.view.close();
+    this.publish({
       time: this.now(),
+      mode: this.adaptive.scaling.mode,
       target: 0,
       safeTarget: 0,
       workersToClose: [],
@@ -189,6 +215,7 @@ export class Autoscaler {
       },
     });
     this.records.complete();
+    this.history.complete();
     log.info({ event: 'shutdown.done', reason, workers: mode, lost: summary.lost.count }, 'stopped');
     return summary;
   }
