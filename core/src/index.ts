@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 export * from './contracts/index.js';
-export type { DecisionInputs, DecisionOutcome, DecisionRecord } from './DecisionRecord.js';
+export type { DecisionInputs, DecisionOutcome, DecisionRecord, GuardEffect, PoolAllocation, ProposedWorker, ScalingMode } from './DecisionRecord.js';
 export type { Recommendation } from './decide/Recommendation.js';
 export { clampTarget, type ClampResult } from './decide/clampTarget.js';
 export { recommend, type RecommendInput, type RecommendOutput } from './decide/recommend.js';
@@ -10,7 +10,7 @@ export { decisionRule } from './decide/decisionRule.js';
 export { SchedulerStateStore, type SchedulerStateStoreOptions, type StoreCounts } from './state/SchedulerStateStore.js';
 export { keySplit } from './state/keySplit.js';
 export { Cluster, type AdoptionResult, type CapacityLimit, type ClusterOptions, type ScaleResult } from './cluster/Cluster.js';
-export { Adaptive, type AdaptiveDeps, type AdaptiveOptions, type AdaptiveState } from './loop/Adaptive.js';
+export { Adaptive, type AdaptBounds, type AdaptiveDeps, type AdaptiveOptions, type AdaptiveState, type ScalingState } from './loop/Adaptive.js';
 export { EbbtideError, ERROR_CODES, type ErrorCode, type EbbtideErrorDetails, describeError, exitCodeFor, isEbbtideError, pluginError } from './errors.js';
 export * from './tokens.js';
 export {
@@ -27,6 +27,7 @@ export {
   silentLogger,
 } from './logging/Logger.js';
 export type { EbbtideConfig } from './config/EbbtideConfig.js';
+export type { ConfigOf, FormatTypes } from './config/ConfigOf.js';
 export { coreSchema } from './config/coreSchema.js';
 export { type ConfigLeaf, type ConfigSchemaSection, envNameFor, schemaLeaves } from './config/schema.js';
 export {
@@ -46,13 +47,18 @@ export { MAX_DURATION_SECONDS, formatDuration, parseBytes, parseCountOrInf, pars
 export {
   type Constructor,
   type EbbtidePlugin,
+  type Factory,
+  type Implementation,
   type KindContracts,
+  PLUGIN_API_VERSION,
   PLUGIN_KINDS,
+  type PluginContext,
   type PluginKind,
   type PluginRegistrar,
   type RegisterOptions,
   SELECTING_KEY,
   definePlugin,
+  isFactory,
 } from './plugins/EbbtidePlugin.js';
 export { PluginRegistry, type Registration } from './plugins/PluginRegistry.js';
 export { loadPluginModule, asPlugin } from './plugins/loadPluginModule.js';
@@ -61,6 +67,8 @@ export { Kernel, type KernelOptions } from './plugins/Kernel.js';
 export { backoffMs } from './util/backoff.js';
 export { validateSnapshot } from './state/validateSnapshot.js';
 export { Autoscaler, type AutoscalerParts, type ShutdownOptions, type ShutdownSummary } from './runtime/Autoscaler.js';
+export { DecisionHistory, type HistoryEntry } from './runtime/DecisionHistory.js';
+export { ClusterView, type GoneWorker, type WorkerRow, type WorkerState } from './runtime/ClusterView.js';
 export { RECORDING_VERSION, type RecordingHeader, type RecordingLine, record } from './runtime/Recorder.js';
 export { retireEach, type RetireEachHooks } from './util/retireEach.js';
 export { SchedulingModel, type ReplicaResult, type SchedulingModelOptions } from './scheduling/SchedulingModel.js';

@@ -1,35 +1,14 @@
-import type { LogLevel } from '../logging/Logger.js';
+import type { ConfigOf } from './ConfigOf.js';
+import type { coreSchema } from './coreSchema.js';
 
-/** The validated configuration with typed values: durations in seconds, `"inf"` as `Infinity`. */
-export interface EbbtideConfig {
-  adaptive: {
-    interval: number;
-    minimum: number;
-    maximum: number;
-    waitCount: number;
-    targetDuration: number;
-  };
-  heuristic: string;
-  workersToClose: string;
-  workerKey: string;
-  scheduler: {
-    type: string;
-    address: string;
-    unknownTaskDuration: number;
-    defaultTaskDurations: Record<string, number>;
-    [section: string]: unknown;
-  };
-  backend: { type: string; [section: string]: unknown };
-  cluster: {
-    name: string;
-    workerStartTimeout: number;
-    lostWorkerTimeout: number;
-    nthreads: number;
-    memoryLimit: number;
-  };
-  shutdown: { workers: 'stop' | 'keep'; timeout: number };
-  plugins: string[];
-  log: { level: LogLevel; format: 'pretty' | 'json' };
-  /** Sections contributed by plugins. */
+/**
+ * The validated configuration with typed values: durations in seconds, `"inf"` as `Infinity`.
+ * The core's keys are typed from `coreSchema` itself; sections contributed by plugins (and
+ * plugin sections under `scheduler.` and `backend.`) are `unknown` until a plugin types its own
+ * with `ConfigOf<typeof itsSchema>`.
+ */
+export type EbbtideConfig = ConfigOf<typeof coreSchema> & {
+  scheduler: Record<string, unknown>;
+  backend: Record<string, unknown>;
   [section: string]: unknown;
-}
+};

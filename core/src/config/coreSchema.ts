@@ -134,4 +134,4 @@ export const coreSchema = {
       default: 'pretty',
     },
   },
-} satisfies ConfigSchemaSection;
+} as const satisfies ConfigSchemaSection;

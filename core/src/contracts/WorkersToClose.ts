@@ -17,8 +17,10 @@ export interface WorkersToCloseQuery {
  *
  * Guarantees expected from an implementation (checked by `describeWorkersToClose` in
  * `@ebbtide/core/testing`): pure and synchronous; returns names of workers in the snapshot, in
- * closing order, without duplicates; never returns part of a group; never proposes a worker that
- * runs a long-running task; never leaves fewer than `target` workers.
+ * closing order, without duplicates; never proposes a worker that runs a long-running task (such
+ * workers are no candidates, as in Dask since #7481); never returns part of a group of candidates.
+ * It may propose fewer workers than `target` asks for, and, where its own rules say so (Dask's
+ * `memory_ratio` OR), more.
  */
 export interface WorkersToClose {
   select(snapshot: SchedulerSnapshot, query: WorkersToCloseQuery): string[];

@@ -51,6 +51,13 @@ function wait(backend: ResourceBackend, what: string, ms: number, done: (view: M
   );
 }
 
+/** Starts workers and waits for them to run, subscribed first so no replay is relied on. */
+async function startAndWait(b: ResourceBackend, specs: WorkerSpec[], what: string, ms: number, names: string[]): Promise<void> {
+  const up = wait(b, what, ms, running(names));
+  await b.start(specs);
+  await up;
+}
+
 const running = (names: string[]) => (v: Map<string, BackendWorkerStatus>) => names.every((n) => v.get(n)?.phase === 'running');
 const exited = (names: string[]) => (v: Map<string, BackendWorkerStatus>) => names.every((n) => v.get(n)?.phase === 'exited');
 
@@ -60,7 +67,7 @@ function firstView(status$: Observable<BackendWorkerStatus[]>, ms: number): Prom
     status$.pipe(
       take(1),
       map((l) => l),
-      timeout({ first: ms, with: () => { throw new Error(`status$ emitted nothing within ${ms} ms of subscribing`); } }),
+      timeout({ first: ms, with: () => { throw new Error(`broken guarantee "status$ replays the current view": a new subscriber got nothing within ${ms} ms`); } }),
     ),
   );
 }
@@ -113,8 +120,7 @@ export function describeResourceBackend(title: string, makeHarness: () => Backen
     it('status$ replays the current view to a new subscriber', async () => {
       const b = await adopted();
       const w = name();
-      await b.start([h.spec(w)]);
-      await wait(b, `${w} to run`, ms, running([w]));
+      await startAndWait(b, [h.spec(w)], `${w} to run`, ms, [w]);
       const view = await firstView(b.status$, 1000);
       const mine = view.find((s) => s.name === w);
       assert.ok(mine, `broken guarantee "status$ replays the current view": a new subscriber's first emission lacks running worker ${w} (got ${JSON.stringify(view)})`);
@@ -124,9 +130,10 @@ export function describeResourceBackend(title: string, makeHarness: () => Backen
     it('starting a name it already has alive is a no-op, never a duplicate', async () => {
       const b = await adopted();
       const w = name();
+      const up = wait(b, `${w} to run`, ms, running([w]));
       await b.start([h.spec(w)]);
       await b.start([h.spec(w)]).catch((e: unknown) => assert.fail(`broken guarantee "start of a name already requested is a no-op": the second start rejected: ${String(e)}`));
-      await wait(b, `${w} to run`, ms, running([w]));
+      await up;
       const gone = wait(b, `${w} to exit`, ms, exited([w]));
       await b.stop([w]);
       await gone;
@@ -141,8 +148,7 @@ export function describeResourceBackend(title: string, makeHarness: () => Backen
     it('stop of a running worker reports it exited, not failed, and it is gone', async () => {
       const b = await adopted();
       const w = name();
-      await b.start([h.spec(w)]);
-      await wait(b, `${w} to run`, ms, running([w]));
+      await startAndWait(b, [h.spec(w)], `${w} to run`, ms, [w]);
       assert.equal(await h.isAlive(w), true, `${w} reported running but the resource manager does not show it alive`);
       const seen = wait(b, `${w} to exit`, ms, exited([w]));
       await b.stop([w]);
@@ -154,8 +160,10 @@ export function describeResourceBackend(title: string, makeHarness: () => Backen
     it('a worker that dies on its own is reported exited and failed, with a reason', async () => {
       const b = await adopted();
       const w = name();
+      // Subscribed first: a worker may fail before start() even resolves.
+      const failed = wait(b, `${w} to fail`, ms, exited([w]));
       await b.start([h.failingSpec(w)]);
-      const view = await wait(b, `${w} to fail`, ms, exited([w]));
+      const view = await failed;
       assert.equal(view.get(w)?.failed, true, `broken guarantee "an unexpected exit is reported failed": got ${JSON.stringify(view.get(w))}`);
       assert.ok(view.get(w)?.reason, 'an unexpected exit must carry a reason');
     });
@@ -163,8 +171,7 @@ export function describeResourceBackend(title: string, makeHarness: () => Backen
     it('close() stops every worker it started', async () => {
       const b = await adopted();
       const ws = [name(), name()];
-      await b.start(ws.map((w) => h.spec(w)));
-      await wait(b, `${ws.join(', ')} to run`, ms, running(ws));
+      await startAndWait(b, ws.map((w) => h.spec(w)), `${ws.join(', ')} to run`, ms, ws);
       await b.close();
       for (const w of ws) assert.equal(await h.isAlive(w), false, `broken guarantee "close stops every worker": ${w} is still alive`);
     });
@@ -172,8 +179,7 @@ export function describeResourceBackend(title: string, makeHarness: () => Backen
     it('adopt: close({ keep: true }) leaves workers running, and the next backend adopts, stops and closes them', async () => {
       const a = await adopted();
       const ws = [name(), name()];
-      await a.start(ws.map((w) => h.spec(w)));
-      await wait(a, `${ws.join(', ')} to run`, ms, running(ws));
+      await startAndWait(a, ws.map((w) => h.spec(w)), `${ws.join(', ')} to run`, ms, ws);
       await a.close({ keep: true });
       for (const w of ws) assert.equal(await h.isAlive(w), true, `broken guarantee "close({ keep }) leaves workers running": ${w} is gone`);
 
@@ -213,8 +219,7 @@ export function describeResourceBackend(title: string, makeHarness: () => Backen
     it('adopt: the lock and workers of a crashed ebbtide are taken over', async () => {
       const a = await adopted();
       const w = name();
-      await a.start([h.spec(w)]);
-      await wait(a, `${w} to run`, ms, running([w]));
+      await startAndWait(a, [h.spec(w)], `${w} to run`, ms, [w]);
       await h.crash(a);
       open.splice(open.indexOf(a), 1);
       const b = await make();
