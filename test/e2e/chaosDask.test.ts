@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncScheduler } from 'rxjs';
 import { DaskComm, parseIdentity } from '@ebbtide/scheduler-dask';
-import { type DaskScheduler, PythonClient, daskInstalled, daskWorkerCommand, daskWorkerPids, startDaskScheduler } from '../support/dask.js';
+import { DASK_2022, DASK_2026, type DaskScheduler, PythonClient, daskWorkerCommand, daskWorkerPids, duplicateNameRefusals, requireDask, startDaskScheduler } from '../support/dask.js';
 import { FIXTURES } from '../support/paths.js';
 import { alive, killAll, until } from '../support/processes.js';
 import { EbbtideProcess } from '../support/upProcess.js';
@@ -33,10 +33,19 @@ interface CheckReport {
  * than `maximum` workers connected at any sampled moment, no duplicate-name registration, and no
  * worker process left after the final stop.
  */
-describe('chaos soak: real Dask scheduler, local backend, seeded faults', function () {
+/**
+ * Cycles per release: the full soak against 2022.12; against 2026.8 one cycle per fault kind, to
+ * keep CI time (each cycle is a burst, a fault and an idle gap: ~7 s).
+ */
+const SOAKS = [
+  { dask: DASK_2022, cycles: 10 },
+  { dask: DASK_2026, cycles: FAULTS.length },
+];
+
+for (const { dask, cycles } of SOAKS) describe(`chaos soak: real Dask ${dask.label} scheduler, local backend, seeded faults`, function () {
   this.timeout(300_000);
   const seed = chaosSeed();
-  const plan = faultPlan(FAULTS, 10, seed);
+  const plan = faultPlan(FAULTS, cycles, seed);
   const rnd = seeded(seed * 7919);
   let scheduler: DaskScheduler;
   const schedulerLogs: string[] = [];
@@ -48,7 +57,7 @@ describe('chaos soak: real Dask scheduler, local backend, seeded faults', functi
   let client: PythonClient | undefined;
 
   before(function () {
-    if (!daskInstalled()) throw new Error('python3-distributed is not installed: run .ci/run, or apt-get install python3-distributed');
+    requireDask(dask);
   });
   after(async () => {
     client?.kill();
@@ -72,7 +81,7 @@ describe('chaos soak: real Dask scheduler, local backend, seeded faults', functi
       '--scheduler.dask.maxStartAttempts',
       '0',
       '--backend.local.command',
-      JSON.stringify(daskWorkerCommand(dirs[1]!)),
+      JSON.stringify(daskWorkerCommand(dirs[1]!, dask)),
       '--backend.local.stateDir',
       dirs[0]!,
       '--adaptive.interval',
@@ -101,12 +110,12 @@ describe('chaos soak: real Dask scheduler, local backend, seeded faults', functi
   async function restartScheduler(): Promise<void> {
     schedulerLogs.push(scheduler.log());
     await scheduler.stop();
-    scheduler = await startDaskScheduler(port);
+    scheduler = await startDaskScheduler(port, dask);
   }
 
   it(`keeps every held result and the bounds through ${plan.length} faults (seed ${seed}: ${plan.join(', ')})`, async () => {
     dirs.push(mkdtempSync(join(tmpdir(), 'ebbtide-chaos-state-')), mkdtempSync(join(tmpdir(), 'ebbtide-chaos-workers-')));
-    scheduler = await startDaskScheduler();
+    scheduler = await startDaskScheduler(0, dask);
     port = scheduler.port;
     const sampler = new PeakSampler(async () => {
       const comm = await DaskComm.connect(`tcp://127.0.0.1:${port}`, { connectTimeoutMs: 1000, callTimeoutMs: 1000, rx: asyncScheduler });
@@ -118,7 +127,7 @@ describe('chaos soak: real Dask scheduler, local backend, seeded faults', functi
     });
     sampler.start();
     await startUp('keep');
-    client = PythonClient.start(SOAK_CLIENT, scheduler.address);
+    client = PythonClient.start(SOAK_CLIENT, scheduler.address, dask);
     await client.line('ready');
 
     const totals = { held: 0, ok: 0, recomputed: 0, cancelled: 0 };
@@ -184,8 +193,8 @@ describe('chaos soak: real Dask scheduler, local backend, seeded faults', functi
     await until(() => [...workerPids].every((p) => !alive(p)), 30_000, 'every worker process to be gone');
 
     schedulerLogs.push(scheduler.log());
-    const duplicates = schedulerLogs.reduce((n, log) => n + (log.match(/duplicate name/g) ?? []).length, 0);
-    const report = { seed, plan, peakConnected: sampler.peak, samples: sampler.samples, ...totals, duplicates, ebbtideRuns: ups.length };
+    const duplicates = schedulerLogs.reduce((n, log) => n + duplicateNameRefusals(log), 0);
+    const report = { dask: dask.label, seed, plan, peakConnected: sampler.peak, samples: sampler.samples, ...totals, duplicates, ebbtideRuns: ups.length };
     process.stdout.write(`      chaos report: ${JSON.stringify(report)}\n`);
     expect(sampler.samples, 'the sampler saw the cluster').to.be.above(50);
     expect(sampler.peak, 'workers connected at the busiest sampled moment').to.be.at.most(MAXIMUM);

@@ -3,7 +3,17 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DaskScheduler, PythonClient, daskInstalled, daskWorkerCommand, daskWorkerPids, startDaskScheduler } from '../support/dask.js';
+import {
+  DASK_VERSIONS,
+  type DaskScheduler,
+  PythonClient,
+  daskWorkerCommand,
+  daskWorkerPids,
+  duplicateNameRefusals,
+  registeredNames,
+  requireDask,
+  startDaskScheduler,
+} from '../support/dask.js';
 import { FIXTURES } from '../support/paths.js';
 import { alive, killAll, until } from '../support/processes.js';
 import { EbbtideProcess } from '../support/upProcess.js';
@@ -13,17 +23,14 @@ const SOAK_CLIENT = join(FIXTURES, 'dask', 'soak_client.py');
 /** Registrations the Dask scheduler logged, by worker name, and its duplicate-name refusals. */
 function registrations(scheduler: DaskScheduler): { names: string[]; duplicates: number } {
   const log = scheduler.log();
-  return {
-    names: [...log.matchAll(/Register worker <WorkerState '[^']+', name: ([^,]+),/g)].map((m) => m[1]!),
-    duplicates: (log.match(/duplicate name/g) ?? []).length,
-  };
+  return { names: registeredNames(log), duplicates: duplicateNameRefusals(log) };
 }
 
 /**
  * `ebbtide up` against a real Dask scheduler, killed and restarted the ways a supervisor, a
  * user or a crash would: each case is one of the reliability problems found by trying it.
  */
-describe('e2e: ebbtide up is safe to restart (real Dask scheduler, real dask workers)', function () {
+for (const dask of DASK_VERSIONS) describe(`e2e: ebbtide up is safe to restart (real Dask ${dask.label} scheduler, real dask workers)`, function () {
   this.timeout(180_000);
   let scheduler: DaskScheduler;
   let dirs: string[];
@@ -34,10 +41,10 @@ describe('e2e: ebbtide up is safe to restart (real Dask scheduler, real dask wor
   };
 
   before(function () {
-    if (!daskInstalled()) throw new Error('python3-distributed is not installed: run .ci/run, or apt-get install python3-distributed');
+    requireDask(dask);
   });
   beforeEach(async () => {
-    scheduler = await startDaskScheduler();
+    scheduler = await startDaskScheduler(0, dask);
     dirs = [mkdtempSync(join(tmpdir(), 'ebbtide-state-')), mkdtempSync(join(tmpdir(), 'ebbtide-dask-workers-'))];
   });
   afterEach(async () => {
@@ -57,7 +64,7 @@ describe('e2e: ebbtide up is safe to restart (real Dask scheduler, real dask wor
       '--scheduler.address',
       scheduler.address,
       '--backend.local.command',
-      JSON.stringify(daskWorkerCommand(dirs[1]!)),
+      JSON.stringify(daskWorkerCommand(dirs[1]!, dask)),
       '--backend.local.stateDir',
       stateDir,
       '--adaptive.interval',
@@ -96,7 +103,7 @@ describe('e2e: ebbtide up is safe to restart (real Dask scheduler, real dask wor
     const second = up({ 'adaptive.minimum': '3', 'adaptive.maximum': '3' });
     await second.waitForStdout(/adopted 3 existing worker\(s\) of cluster restart: restart-0, restart-1, restart-2/, 30_000, 'the adoption line');
     // A burst wants more than the maximum: nothing new may start.
-    const client = PythonClient.start(SOAK_CLIENT, scheduler.address);
+    const client = PythonClient.start(SOAK_CLIENT, scheduler.address, dask);
     try {
       await client.line('ready');
       client.send('burst a 30 0.5 0');
@@ -130,7 +137,7 @@ describe('e2e: ebbtide up is safe to restart (real Dask scheduler, real dask wor
   it('retired workers exit on their own: no SIGTERM stall on scale-down with the README worker command', async () => {
     const p = up({ 'adaptive.minimum': '0', 'adaptive.maximum': '3' });
     await p.waitForStdout(/ebbtide up: cluster restart/);
-    const client = PythonClient.start(SOAK_CLIENT, scheduler.address);
+    const client = PythonClient.start(SOAK_CLIENT, scheduler.address, dask);
     try {
       await client.line('ready');
       client.send('burst b 24 1 0');
@@ -155,7 +162,7 @@ describe('e2e: ebbtide up is safe to restart (real Dask scheduler, real dask wor
     it('waits for the client to release them, then stops: nothing lost, exit 0', async () => {
       const p = up({ 'adaptive.minimum': '1', 'adaptive.maximum': '1', 'shutdown.timeout': '60s' });
       await connected(1);
-      const client = PythonClient.start(SOAK_CLIENT, scheduler.address);
+      const client = PythonClient.start(SOAK_CLIENT, scheduler.address, dask);
       try {
         await client.line('ready');
         client.send('burst c 40 0 40');
@@ -180,7 +187,7 @@ describe('e2e: ebbtide up is safe to restart (real Dask scheduler, real dask wor
     it('after shutdown.timeout, stops anyway and reports exactly what was lost: WARN, decision record, exit 3', async () => {
       const p = up({ 'adaptive.minimum': '1', 'adaptive.maximum': '1', 'shutdown.timeout': '3s' });
       await connected(1);
-      const client = PythonClient.start(SOAK_CLIENT, scheduler.address);
+      const client = PythonClient.start(SOAK_CLIENT, scheduler.address, dask);
       try {
         await client.line('ready');
         client.send('burst d 40 0 40');

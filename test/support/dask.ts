@@ -1,14 +1,51 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidsMatching, until } from './processes.js';
 
+/** Debian's Python, with `python3-distributed` 2022.12 (`.ci/run` installs it). */
 export const PYTHON = '/usr/bin/python3';
+
+/**
+ * A Dask release the end-to-end suites run against: Debian's 2022.12, and today's `distributed`
+ * from PyPI in the virtualenv `test/servers/dask/build-venv.sh` builds (`.ci/run` calls it).
+ * Suites loop over `DASK_VERSIONS` and put the label in their titles.
+ */
+export interface DaskVersion {
+  /** Release series: `2022.12`, `2026.8`. */
+  readonly label: string;
+  readonly python: string;
+  /** What to run when it is missing. */
+  readonly install: string;
+}
+
+/** Where build-venv.sh puts the venv (same override variable). */
+const VENV = process.env['EBBTIDE_DASK_VENV'] ?? join(homedir(), '.cache', 'ebbtide', 'dask-venv', '2026.8');
+
+export const DASK_2022: DaskVersion = { label: '2022.12', python: PYTHON, install: 'run .ci/run, or apt-get install python3-distributed' };
+export const DASK_2026: DaskVersion = {
+  label: '2026.8',
+  python: join(VENV, 'bin', 'python'),
+  install: `run .ci/run, or bash test/servers/dask/build-venv.sh (it builds the virtualenv ${VENV})`,
+};
+export const DASK_VERSIONS: readonly DaskVersion[] = [DASK_2022, DASK_2026];
 
 /** True when Debian's Dask is importable by /usr/bin/python3 (`.ci/run` installs it). */
 export function daskInstalled(): boolean {
   return spawnSync(PYTHON, ['-c', 'import distributed'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Fails (for a `before` hook) with what to install unless `dask`'s Python imports a
+ * `distributed` of its series.
+ */
+export function requireDask(dask: DaskVersion): void {
+  const r = spawnSync(dask.python, ['-c', 'import distributed; print(distributed.__version__)'], { encoding: 'utf8' });
+  const version = r.status === 0 ? r.stdout.trim() : undefined;
+  if (version?.startsWith(dask.label + '.')) return;
+  const found = version ? `it has distributed ${version}` : r.error ? `${dask.python} does not exist` : 'it cannot import distributed';
+  throw new Error(`Dask ${dask.label} is not installed for ${dask.python} (${found}): ${dask.install}`);
 }
 
 export interface DaskScheduler {
@@ -23,12 +60,12 @@ export interface DaskScheduler {
 }
 
 /**
- * Starts a real `dask scheduler` on 127.0.0.1: on a random port, or on `port` (to restart one at
- * the address its workers and ebbtide know).
+ * Starts a real `dask scheduler` of release `dask` on 127.0.0.1: on a random port, or on `port`
+ * (to restart one at the address its workers and ebbtide know).
  */
-export async function startDaskScheduler(port = 0): Promise<DaskScheduler> {
+export async function startDaskScheduler(port = 0, dask: DaskVersion = DASK_2022): Promise<DaskScheduler> {
   const dir = mkdtempSync(join(tmpdir(), 'ebbtide-dask-'));
-  const child = spawn(PYTHON, ['-m', 'distributed.cli.dask_scheduler', '--host', '127.0.0.1', '--port', String(port), '--dashboard-address', '127.0.0.1:0', '--no-show'], {
+  const child = spawn(dask.python, ['-m', 'distributed.cli.dask_scheduler', '--host', '127.0.0.1', '--port', String(port), '--dashboard-address', '127.0.0.1:0', '--no-show'], {
     cwd: dir,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,10 +95,10 @@ export async function startDaskScheduler(port = 0): Promise<DaskScheduler> {
   };
 }
 
-/** The `backend.local.command` that starts a real Dask worker (no nanny) named by ebbtide. */
-export function daskWorkerCommand(localDir: string): string[] {
+/** The `backend.local.command` that starts a real Dask worker (no nanny) of release `dask`, named by ebbtide. */
+export function daskWorkerCommand(localDir: string, dask: DaskVersion = DASK_2022): string[] {
   return [
-    PYTHON,
+    dask.python,
     '-m',
     'distributed.cli.dask_worker',
     '{scheduler}',
@@ -87,8 +124,8 @@ export class PythonClient {
     process.stdout!.on('data', (d) => (this.out += d));
     process.stderr!.on('data', () => undefined);
   }
-  static start(script: string, address: string): PythonClient {
-    return new PythonClient(spawn(PYTHON, [script, address], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] }));
+  static start(script: string, address: string, dask: DaskVersion = DASK_2022): PythonClient {
+    return new PythonClient(spawn(dask.python, [script, address], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] }));
   }
   /** Waits for a line starting with `prefix` that arrived after `from` characters of output. */
   async line(prefix: string, ms = 60_000): Promise<string> {
@@ -126,4 +163,18 @@ export class PythonClient {
  */
 export function daskWorkerPids(address: string): number[] {
   return pidsMatching(`-m distributed.cli.dask_worker ${address}`);
+}
+
+/**
+ * Worker names in the order the scheduler logged their registration: 2022.12 logs
+ * `Register worker <WorkerState 'tcp://…', name: N, …>`, newer releases
+ * `Register worker addr: tcp://… name: N`.
+ */
+export function registeredNames(schedulerLog: string): string[] {
+  return [...schedulerLog.matchAll(/Register worker (?:<WorkerState '[^']+', name: ([^,]+),|addr: \S+ name: (\S+))/g)].map((m) => (m[1] ?? m[2])!);
+}
+
+/** How many workers the scheduler refused for a duplicate name (same line in both releases). */
+export function duplicateNameRefusals(schedulerLog: string): number {
+  return (schedulerLog.match(/duplicate name/g) ?? []).length;
 }
