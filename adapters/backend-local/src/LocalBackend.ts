@@ -28,6 +28,10 @@ import { isSameProcessAlive, killGroup, processStartTime } from './processInfo.j
 
 /** Bytes of a worker's log read back for an unexpected exit's reason. */
 const TAIL_BYTES = 2000;
+/** Most bytes read back for `logs` (the tail of a long log). */
+const LOGS_MAX_BYTES = 1 << 20;
+/** A worker name, never a path: what `logs` accepts (names come from HTTP requests). */
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 interface Proc {
   record: WorkerRecord;
@@ -39,12 +43,12 @@ interface Proc {
   finish(status: BackendWorkerStatus): void;
 }
 
-function tailOf(path: string): string {
+function tailOf(path: string, bytes = TAIL_BYTES): string {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
     const size = fstatSync(fd).size;
-    const len = Math.min(size, TAIL_BYTES);
+    const len = Math.min(size, bytes);
     const buf = Buffer.alloc(len);
     readSync(fd, buf, 0, len, size - len);
     return buf.toString('utf8').trim();
@@ -301,6 +305,21 @@ export class LocalBackend implements ResourceBackend {
     }
     if (changed.length) this.publish(changed);
     await Promise.all(waits);
+  }
+
+  /**
+   * The last \`lines\` lines (default 200) of a worker's output (its log file gets both stdout
+   * and stderr), read from at most the last MiB of the file; \`''\` for a name with no log.
+   */
+  async logs(name: string, lines = 200): Promise<string> {
+    if (!SAFE_NAME.test(name)) return '';
+    const known = this.procs.get(name)?.record.log;
+    const dir = this.state?.dir ?? this.scratch;
+    const path = known ?? (dir ? join(dir, `${name}.log`) : undefined);
+    if (!path) return '';
+    const text = tailOf(path, LOGS_MAX_BYTES);
+    if (!text) return '';
+    return text.split('\n').slice(-Math.max(1, lines)).join('\n') + '\n';
   }
 
   /** Stops watching and writing, leaving every worker running and recorded. */

@@ -93,5 +93,14 @@ export interface ResourceBackend {
    * then adopts only what the scheduler shows); every built-in backend implements it.
    */
   adopt?(options: AdoptOptions): Promise<BackendWorkerStatus[]>;
+  /**
+   * The tail of a worker's own output (stdout and stderr, as the resource manager keeps it: a
+   * log file, a container's log), at most `lines` lines (default: the backend's choice), for
+   * `ebbtide logs --worker NAME` and the control API. Resolves with `''` when the backend has
+   * no output for that name (never started, or gone and cleaned up); it must not read anything
+   * but that worker's output, whatever the name (it comes from an HTTP request). Optional: a
+   * backend that cannot reach its workers' output leaves it out, and the API answers 501.
+   */
+  logs?(name: string, lines?: number): Promise<string>;
   close(options?: CloseOptions): Promise<void>;
 }
