@@ -74,6 +74,21 @@ describe('Autoscaler: history and worker view', () => {
     expect(last.decision.mode).to.equal('adaptive');
   });
 
+  it('keeps adaptive.historyLength entries', async () => {
+    const rx = newTestScheduler();
+    const { auto } = await start(rx, { 'adaptive.historyLength': '2' });
+    expect(auto.history.capacity).to.equal(2);
+    for (const v of [1, 2, 3]) {
+      heuristic.value = v;
+      await advance(rx, 1000);
+    }
+    expect(auto.history.since(0).map((e) => e.decision.recommendation)).to.deep.equal([
+      { status: 'up', n: 2 },
+      { status: 'up', n: 3 },
+    ]);
+    await auto.shutdown('test');
+  });
+
   it('the worker table follows a worker from requested to running, with its age, and forgets it once gone', async () => {
     const rx = newTestScheduler();
     const { auto, backend, scheduler, connect } = await start(rx);

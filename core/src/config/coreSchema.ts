@@ -33,6 +33,11 @@ export const coreSchema = {
       format: 'positive-duration',
       default: '5s',
     },
+    historyLength: {
+      doc: 'Decisions kept in memory for the control API, the page and `ebbtide explain`; a run of ticks that changed nothing counts as one.',
+      format: 'positive-integer',
+      default: 1000,
+    },
   },
   heuristic: {
     doc: 'Registered scaling heuristic that computes the target (see `ebbtide plugins`).',

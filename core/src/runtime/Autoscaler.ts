@@ -10,8 +10,6 @@ import { SchedulerStateStore } from '../state/SchedulerStateStore.js';
 import { ClusterView } from './ClusterView.js';
 import { DecisionHistory } from './DecisionHistory.js';
 
-/** `adaptive.historyLength` when a config has none (a kernel built without the core schema's key). */
-const DEFAULT_HISTORY_LENGTH = 1000;
 
 export interface AutoscalerParts {
   scheduler: SchedulerAdapter;
@@ -81,7 +79,7 @@ export class Autoscaler {
   ) {
     const config = kernel.config;
     this.startedAt = kernel.rxScheduler.now() / 1000;
-    this.history = new DecisionHistory((config.adaptive as { historyLength?: number }).historyLength ?? DEFAULT_HISTORY_LENGTH);
+    this.history = new DecisionHistory(config.adaptive.historyLength);
     this.store = new SchedulerStateStore({ defaultTaskDurations: config.scheduler.defaultTaskDurations });
     this.sub = scheduler.events$.subscribe((e) => this.store.apply(e));
     this.cluster = new Cluster(
