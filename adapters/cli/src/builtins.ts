@@ -2,6 +2,7 @@ import type { EbbtidePlugin } from '@ebbtide/core';
 import kubernetesBackendPlugin from '@ebbtide/backend-kubernetes';
 import localBackendPlugin from '@ebbtide/backend-local';
 import mesosBackendPlugin from '@ebbtide/backend-mesos';
+import dashboardPlugin from '@ebbtide/dashboard';
 import yarnBackendPlugin from '@ebbtide/backend-yarn';
 import daskPlugin from '@ebbtide/plugin-dask';
 import daskSchedulerPlugin from '@ebbtide/scheduler-dask';
@@ -10,7 +11,7 @@ import simulatorPlugin from '@ebbtide/simulator';
 
 /** Plugins the `ebbtide` command registers before any configured one. */
 export function builtinPlugins(): EbbtidePlugin[] {
-  return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin, kubernetesBackendPlugin, mesosBackendPlugin, yarnBackendPlugin, simulatorPlugin] as EbbtidePlugin[];
+  return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin, kubernetesBackendPlugin, mesosBackendPlugin, yarnBackendPlugin, simulatorPlugin, dashboardPlugin] as EbbtidePlugin[];
 }
 
 /**

@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { Autoscaler, type DecisionRecord, type Kernel } from '@ebbtide/core';
 import { Client } from '@ebbtide/scheduler-embedded';
+import type { RecentLog } from '@ebbtide/dashboard';
 import type { CliIo } from '../io.js';
+import { dashboardLine, listenDashboard } from './up.js';
 import { WorkerSeconds } from '../demo/WorkerSeconds.js';
 import { runWorkload } from '../demo/runWorkload.js';
 import { demoWorkload } from '../demo/workload.js';
@@ -40,14 +42,22 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
  * `ebbtide demo`: the embedded scheduler, real local worker processes and Dask's defaults under a
  * built-in bursty workload; a live line per tick; a summary against a static cluster.
  */
-export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: number; json: boolean }): Promise<number> {
+export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: number; json: boolean; recentLog?: RecentLog }): Promise<number> {
   const { minimum, maximum } = kernel.config.adaptive;
   const rx = kernel.rxScheduler;
   const t0 = rx.now() / 1000;
   const now = () => rx.now() / 1000 - t0;
   const live = (line: string) => (io.isTTY && !opts.json ? io.stderr(`\r\x1b[2K${line}`) : io.stderr(line + '\n'));
 
-  const auto = await Autoscaler.start(kernel);
+  const server = await listenDashboard(kernel, opts.recentLog);
+  let auto: Autoscaler;
+  try {
+    auto = await Autoscaler.start(kernel);
+  } catch (e) {
+    await server?.close();
+    throw e;
+  }
+  server?.attach(auto);
   const usage = new WorkerSeconds();
   const statusSub = auto.backend.status$.subscribe((l) => usage.observe(l, now()));
   let scaleUps = 0;
@@ -70,13 +80,17 @@ export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: n
   // Ctrl-C or SIGTERM: stop the workers we started, then leave (130 = interrupted).
   const onSignal = (sig: NodeJS.Signals) => {
     io.stderr(`\nreceived ${sig}: stopping the demo's workers\n`);
-    void auto.shutdown(`signal ${sig}`).finally(() => process.exit(130));
+    void auto
+      .shutdown(`signal ${sig}`)
+      .then(() => server?.close())
+      .finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
   const address = auto.scheduler.address!;
   io.stderr(`ebbtide demo: embedded scheduler at ${address}, local workers, minimum ${minimum}, maximum ${maximum}, ${opts.duration}s\n`);
+  if (server) io.stderr(dashboardLine(server, kernel) + '\n');
   const client = await Client.connect(address);
   const taskModule = new URL('../demo/tasks.js', import.meta.url).href;
   let stats;
@@ -129,6 +143,7 @@ export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: n
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await auto.shutdown('demo finished');
+  await server?.close();
   statusSub.unsubscribe();
   if (io.isTTY && !opts.json) io.stderr('\n');
   for (const e of stats.errors.slice(0, 10)) io.stderr(`result problem: ${e}\n`);

@@ -39,6 +39,7 @@ export function statusBody(r: DecisionRecord): string {
   ];
   return (
     `workers=${i?.workers ?? 0} plan=${i?.plan ?? 0} requested=${i?.requested ?? 0} queued=${i?.tasksQueued ?? 0} unrunnable=${i?.tasksUnrunnable ?? 0} processing=${i?.tasksProcessing ?? 0} target=${r.target}` +
+    (r.mode === 'manual' ? ' mode=manual' : '') +
     (holds.length ? ` ${holds.join('; ')}` : '')
   );
 }

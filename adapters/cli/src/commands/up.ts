@@ -1,6 +1,7 @@
 import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { type Subscription, interval } from 'rxjs';
 import { Autoscaler, type DecisionRecord, EbbtideError, type Kernel, describeError, record } from '@ebbtide/core';
+import { DashboardServer, type RecentLog, dashboardOptions } from '@ebbtide/dashboard';
 import type { CliIo } from '../io.js';
 import { formatDecision, formatStatus, statusBody } from './formatDecision.js';
 
@@ -11,6 +12,27 @@ export interface UpOptions {
   heartbeatEvery?: number;
   /** Resolves when the command should stop (a signal); defaults to SIGINT/SIGTERM. */
   stopSignal?: Promise<string>;
+  /** ebbtide's own recent log lines, served by the dashboard's /api/logs. */
+  recentLog?: RecentLog;
+}
+
+/**
+ * Binds the dashboard (unless `dashboard.enabled` is false) before anything starts, so a bad
+ * host or port fails at once; it answers 503 until `attach`.
+ *
+ * @throws EbbtideError `CONFIG_INVALID` for a non-loopback host without a token, or an address
+ *   that cannot be bound.
+ */
+export async function listenDashboard(kernel: Kernel, recentLog?: RecentLog): Promise<DashboardServer | undefined> {
+  const dash = dashboardOptions(kernel.config);
+  if (!dash.enabled) return undefined;
+  return DashboardServer.listen({ host: dash.host, port: dash.port, token: dash.token, ...(recentLog ? { recentLog } : {}), logger: kernel.logger.child({ component: 'dashboard' }) });
+}
+
+/** The line that says where the dashboard is (the token itself is never printed). */
+export function dashboardLine(server: DashboardServer, kernel: Kernel): string {
+  const token = dashboardOptions(kernel.config).token;
+  return `dashboard at ${server.url}/${token ? ' (open it with ?access_token=<dashboard.token>)' : ''}${server.portTaken ? ` (port ${dashboardOptions(kernel.config).port} was taken)` : ''}`;
 }
 
 /** Exit code when a `stop` shutdown had to stop workers still holding results nothing else holds. */
@@ -66,17 +88,22 @@ function openRecording(path: string): number {
  * `ebbtide up`: runs the configured scheduler adapter, backend and plugins until SIGINT/SIGTERM,
  * printing one line per non-same decision and a status line when something changed (and a
  * heartbeat at most every minute otherwise), then shuts down as `shutdown.workers` says.
+ * Serves the dashboard (control API, metrics, the live page) meanwhile.
  * Exit code 0, or 3 when a `stop` shutdown lost results it could not move.
  */
 export async function upCommand(kernel: Kernel, io: CliIo, options: UpOptions = {}): Promise<number> {
   const fd = options.record ? openRecording(options.record) : undefined;
+  let server: DashboardServer | undefined;
   let auto: Autoscaler;
   try {
+    server = await listenDashboard(kernel, options.recentLog);
     auto = await Autoscaler.start(kernel);
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
+    await server?.close();
     throw e;
   }
+  server?.attach(auto);
   let recording: { stream: WriteStream; sub: Subscription } | undefined;
   if (fd !== undefined) {
     const stream = createWriteStream('', { fd });
@@ -86,6 +113,7 @@ export async function upCommand(kernel: Kernel, io: CliIo, options: UpOptions = 
   const config = kernel.config;
   const external = config.scheduler.type !== 'embedded';
   if (auto.scheduler.address) io.stdout(`scheduler at ${auto.scheduler.address}\n`);
+  if (server) io.stdout(dashboardLine(server, kernel) + '\n');
   if (auto.adoption.adopted.length) io.stdout(`adopted ${auto.adoption.adopted.length} existing worker(s) of cluster ${config.cluster.name}: ${auto.adoption.adopted.join(', ')}\n`);
   io.stdout(
     `ebbtide up: cluster ${config.cluster.name}, scheduler ${config.scheduler.type}, backend ${config.backend.type}, minimum ${config.adaptive.minimum}, maximum ${config.adaptive.maximum === Infinity ? 'inf' : config.adaptive.maximum}, shutdown.workers ${config.shutdown.workers}; Ctrl-C to stop\n`,
@@ -120,6 +148,7 @@ export async function upCommand(kernel: Kernel, io: CliIo, options: UpOptions = 
     recording.sub.unsubscribe();
     await new Promise<void>((r) => recording!.stream.end(r));
   }
+  await server?.close();
   if (summary.left.length) io.stdout(`left ${summary.left.length} worker(s) running for the next ebbtide: ${summary.left.join(', ')}\n`);
   if (summary.lost.count) {
     io.stderr(`results lost: ${summary.lost.count} (${summary.lost.keys.join(', ')}${summary.lost.count > summary.lost.keys.length ? ', …' : ''})\n`);
