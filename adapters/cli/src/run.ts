@@ -7,6 +7,7 @@ import { demoCommand, demoPreset } from './commands/demo.js';
 import { upCommand } from './commands/up.js';
 import { simulateCommand } from './simulate/simulateCommand.js';
 import { pluginsCommand } from './commands/plugins.js';
+import { pluginNewCommand } from './commands/pluginNew.js';
 import type { CliIo } from './io.js';
 import { printError } from './printError.js';
 
@@ -23,6 +24,8 @@ Usage:
   ebbtide decide --snapshot FILE [-c FILE]   one decision per snapshot (.json or .jsonl) as JSON lines
   ebbtide config [--check] [--json] [-c FILE] the effective configuration and where each value came from
   ebbtide plugins [--json] [-c FILE]          loaded plugins and what they register
+  ebbtide plugin new NAME --kind K            a ready plugin package (K: heuristic, workers-to-close, worker-key,
+                                             backend, scheduler) with the contract suite as its test
 
 Options:
   -c, --config FILE     config file (JSON or YAML)
@@ -49,6 +52,7 @@ const SPECS: Record<string, OptionSpec> = {
   profile: { value: true },
   plot: { value: true },
   seed: { value: true },
+  kind: { value: true },
 };
 
 /**
@@ -144,12 +148,19 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
         const kernel = await kernelFor();
         return configCommand(kernel, io, { check: Boolean(args.options.check), json: Boolean(args.options.json), docs: Boolean(args.options.docs) });
       }
+      case 'plugin': {
+        if (args.positionals[0] !== 'new' || !args.positionals[1]) {
+          throw new EbbtideError('USAGE', 'usage: ebbtide plugin new NAME --kind heuristic|workers-to-close|worker-key|backend|scheduler');
+        }
+        if (typeof args.options.kind !== 'string') throw new EbbtideError('USAGE', 'plugin new: --kind is required (heuristic, workers-to-close, worker-key, backend or scheduler)');
+        return pluginNewCommand(io, args.positionals[1], args.options.kind);
+      }
       case 'plugins': {
         const kernel = await kernelFor();
         return pluginsCommand(kernel, io, { json: Boolean(args.options.json) });
       }
       default:
-        throw new EbbtideError('USAGE', `unknown command "${args.command}"; commands: demo, up, simulate, decide, config, plugins`, { hint: 'run `ebbtide --help`' });
+        throw new EbbtideError('USAGE', `unknown command "${args.command}"; commands: demo, up, simulate, decide, config, plugins, plugin`, { hint: 'run `ebbtide --help`' });
     }
   } catch (e) {
     printError(io, e, verbose);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EbbtideError, describeError } from '../errors.js';
 import type { EbbtidePlugin } from './EbbtidePlugin.js';
@@ -19,6 +19,18 @@ function isNotFound(e: unknown): boolean {
 function missingIsSpec(e: unknown, spec: string, resolved?: string): boolean {
   const msg = describeError(e);
   return msg.includes(`'${spec}'`) || (resolved !== undefined && msg.includes(resolved));
+}
+
+/**
+ * Folders whose `node_modules` a globally installed plugin lives in: npm's global prefix
+ * (`npm_config_prefix` / `NPM_CONFIG_PREFIX`, else the one next to this Node: `<prefix>/lib`),
+ * and `NODE_PATH`. Computed, not asked of npm, so loading a plugin starts no process.
+ */
+function globalFolders(env: NodeJS.ProcessEnv = process.env): string[] {
+  const prefixes = [env.npm_config_prefix, env.NPM_CONFIG_PREFIX, dirname(dirname(process.execPath))].filter((p): p is string => Boolean(p));
+  const dirs = prefixes.map((p) => (process.platform === 'win32' ? p : join(p, 'lib')));
+  for (const p of (env.NODE_PATH ?? '').split(delimiter).filter(Boolean)) dirs.push(dirname(p));
+  return [...new Set(dirs)];
 }
 
 /** Checks that a module's export looks like a plugin; returns it. */
@@ -48,7 +60,8 @@ export function asPlugin(candidate: unknown, spec: string): EbbtidePlugin {
  *
  * Resolution: a spec starting with `.` or `/` (or ending in `.js`) is a path relative to `baseDir`
  * (the config file's folder); anything else is an npm package name, resolved from `baseDir`'s
- * node_modules and then from ebbtide's own. The plugin is the module's default export (or a
+ * node_modules (and its parents'), then from npm's global prefix and `NODE_PATH`, then from
+ * ebbtide's own. The plugin is the module's default export (or a
  * named `plugin` export).
  *
  * @throws EbbtideError `PLUGIN_NOT_FOUND` (nothing at that path / package not installed),
@@ -68,7 +81,7 @@ export async function loadPluginModule(spec: string, baseDir: string): Promise<E
     }
     target = pathToFileURL(abs).href;
   } else {
-    const entry = resolvePackageEntry(spec, baseDir);
+    const entry = resolvePackageEntry(spec, baseDir) ?? globalFolders().map((dir) => resolvePackageEntry(spec, dir, false)).find(Boolean);
     if (entry) target = pathToFileURL(entry).href;
     else {
       try {

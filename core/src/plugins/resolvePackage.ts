@@ -23,7 +23,7 @@ function pickEntry(exp: Exports): string | undefined {
  * ebbtide is installed elsewhere). Honours `exports` with the `import`, `node` and `default`
  * conditions, then `main`, then `index.js`. `undefined` when no such package is installed.
  */
-export function resolvePackageEntry(name: string, from: string): string | undefined {
+export function resolvePackageEntry(name: string, from: string, parents = true): string | undefined {
   let dir = from;
   for (;;) {
     const pkgDir = join(dir, 'node_modules', ...name.split('/'));
@@ -39,7 +39,7 @@ export function resolvePackageEntry(name: string, from: string): string | undefi
       return join(pkgDir, entry);
     }
     const parent = dirname(dir);
-    if (parent === dir) return undefined;
+    if (parent === dir || !parents) return undefined;
     dir = parent;
   }
 }
