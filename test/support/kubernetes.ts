@@ -86,6 +86,20 @@ export function localKubernetes(): Promise<KubeHandle> {
   return shared;
 }
 
+// Under mocha, a root `after` hook stops the shared control plane once every file has run (its
+// processes and watches would otherwise keep mocha from exiting). Registered when this module
+// is first imported, which happens while mocha loads the spec files.
+if (typeof globalThis.after === 'function') {
+  after(async function () {
+    this.timeout(120_000);
+    if (!shared) return;
+    const h = await shared.catch(() => undefined);
+    shared = undefined;
+    await closeProxies();
+    await h?.local.stop();
+  });
+}
+
 /** Closes the fault proxies opened so far (call from an `after` hook). */
 export async function closeProxies(): Promise<void> {
   for (const p of proxies.splice(0)) await p.close();
