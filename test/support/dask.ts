@@ -37,13 +37,13 @@ export function daskInstalled(): boolean {
 }
 
 /**
- * Fails (for a `before` hook) with what to install unless `dask`'s Python imports a
- * `distributed` of its series.
+ * The `distributed` version of `dask`'s Python; fails (for a `before` hook) with what to install
+ * unless it imports a `distributed` of its series.
  */
-export function requireDask(dask: DaskVersion): void {
+export function requireDask(dask: DaskVersion): string {
   const r = spawnSync(dask.python, ['-c', 'import distributed; print(distributed.__version__)'], { encoding: 'utf8' });
   const version = r.status === 0 ? r.stdout.trim() : undefined;
-  if (version?.startsWith(dask.label + '.')) return;
+  if (version?.startsWith(dask.label + '.')) return version;
   const found = version ? `it has distributed ${version}` : r.error ? `${dask.python} does not exist` : 'it cannot import distributed';
   throw new Error(`Dask ${dask.label} is not installed for ${dask.python} (${found}): ${dask.install}`);
 }
