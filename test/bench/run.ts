@@ -1,5 +1,6 @@
 import { decisionBenches, storeBenches } from './decisions.js';
 import { embeddedBenches } from './embedded.js';
+import { kubernetesBenches } from './kubernetes.js';
 import { policyBenches } from './policy.js';
 import { type Figure, printFigure } from './report.js';
 
@@ -15,6 +16,7 @@ const all: Record<string, (log: (f: Figure) => void) => Promise<void>> = {
   store: storeBenches,
   policy: policyBenches,
   embedded: embeddedBenches,
+  kubernetes: kubernetesBenches,
 };
 const log = (f: Figure) => printFigure(f, json);
 if (!json) process.stdout.write(`ebbtide benchmarks on ${(await import('node:os')).availableParallelism()} cores, Node ${process.version}\n`);
