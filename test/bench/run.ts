@@ -1,3 +1,4 @@
+import { dashboardBenches } from './dashboard.js';
 import { decisionBenches, storeBenches } from './decisions.js';
 import { embeddedBenches } from './embedded.js';
 import { kubernetesBenches } from './kubernetes.js';
@@ -13,6 +14,7 @@ const json = args.includes('--json');
 const groups = args.filter((a) => !a.startsWith('--'));
 const all: Record<string, (log: (f: Figure) => void) => Promise<void>> = {
   decisions: decisionBenches,
+  dashboard: dashboardBenches,
   store: storeBenches,
   policy: policyBenches,
   embedded: embeddedBenches,
