@@ -129,6 +129,13 @@ describe(`ebbtide decide on ${COUNT} random states decided by Dask ${DASK_2026.l
     for (const c of cases) expect(c.dask.distributed.startsWith(DASK_2026.label + '.'), `case ${c.id}`).to.equal(true);
   });
 
+  it("builds states as the spec's cases mean them: re-decided by Dask, the 100 states of dask-cases.jsonl give the recorded decisions", () => {
+    const r = spawnSync(DASK_2026.python, [GENERATOR, '--replay', join(FIXTURES, 'dask-cases.jsonl')], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout, 'cases Dask re-decided differently').to.equal('');
+    expect(r.status, r.stderr.slice(-2000)).to.equal(0);
+    expect(r.stderr).to.match(/: 100 of 100 cases re-decided identically/);
+  });
+
   it('agrees with Dask on every case, except the documented deviations (each listed with its reason)', () => {
     const agreed: number[] = [];
     const deviations: string[] = [];
