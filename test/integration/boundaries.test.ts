@@ -50,3 +50,33 @@ describe('package boundaries', () => {
     }
   });
 });
+
+describe('the plugin author surface (@ebbtide/core/sdk)', () => {
+  /** Every module the compiled entry loads at run time (type-only imports are erased by tsc). */
+  function runtimeGraph(entry: string): Set<string> {
+    const seen = new Set<string>();
+    const bare = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|^\s*import\s+'([^']+)'/gm)) {
+        const spec = m[1] ?? m[2]!;
+        if (spec.startsWith('.')) visit(join(file, '..', spec));
+        else bare.add(spec);
+      }
+    };
+    visit(entry);
+    return bare;
+  }
+
+  it('loads no DI container, config loader or YAML parser: only node built-ins', () => {
+    const deps = [...runtimeGraph(join(ROOT, 'core', 'dist', 'src', 'sdk.js'))].filter((d) => !d.startsWith('node:'));
+    expect(deps).to.deep.equal([]);
+  });
+
+  it('the full core does load them (the check can fail)', () => {
+    const deps = runtimeGraph(join(ROOT, 'core', 'dist', 'src', 'index.js'));
+    expect([...deps]).to.include.members(['convict', 'tsyringe', 'reflect-metadata']);
+  });
+});
