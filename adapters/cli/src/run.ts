@@ -1,10 +1,14 @@
 import { EbbtideError, Kernel, type KernelOptions, createStderrLogger, exitCodeFor, formatDuration, parseDuration } from '@ebbtide/core';
+import { RecentLog, withRecentLog } from '@ebbtide/dashboard';
 import { type OptionSpec, parseArgs } from './args.js';
 import { builtinDefaults, builtinPlugins } from './builtins.js';
 import { configCommand } from './commands/config.js';
 import { decideCommand } from './commands/decide.js';
 import { demoCommand, demoPreset } from './commands/demo.js';
 import { upCommand } from './commands/up.js';
+import { statusCommand } from './commands/status.js';
+import { explainCommand } from './commands/explain.js';
+import { logsCommand } from './commands/logs.js';
 import { simulateCommand } from './simulate/simulateCommand.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { pluginNewCommand } from './commands/pluginNew.js';
@@ -24,6 +28,10 @@ Usage:
   ebbtide decide --snapshot FILE [-c FILE]   one decision per snapshot (.json or .jsonl) as JSON lines
   ebbtide config [--check] [--json] [-c FILE] the effective configuration and where each value came from
   ebbtide plugins [--json] [-c FILE]          loaded plugins and what they register
+  ebbtide status [--url URL] [--json]        a running ebbtide's cluster: its repr, scaling mode, last decisions
+  ebbtide explain [N] [--url URL] [--json]   the last decision (or tick N's) in words: why this target, these workers
+  ebbtide logs [--worker NAME] [--lines N] [--url URL]
+                                             ebbtide's own recent log, or a worker's output tail
   ebbtide plugin new NAME --kind K            a ready plugin package (K: heuristic, workers-to-close, worker-key,
                                              backend, scheduler) with the contract suite as its test
 
@@ -33,6 +41,9 @@ Options:
   --verbose             stack traces on errors
   -h, --help            this text
   --version             the version
+
+up and demo serve a dashboard (live page, control API, /metrics) at http://127.0.0.1:8790 (dashboard.*);
+status, explain and logs talk to it (--url, else dashboard.host and dashboard.port; dashboard.token is sent).
 
 Environment: EBBTIDE_<KEY> overrides the file, e.g. EBBTIDE_ADAPTIVE_MAXIMUM=10.
 `;
@@ -53,6 +64,9 @@ const SPECS: Record<string, OptionSpec> = {
   plot: { value: true },
   seed: { value: true },
   kind: { value: true },
+  url: { value: true },
+  worker: { value: true },
+  lines: { value: true },
 };
 
 /**
@@ -81,6 +95,8 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
       io.stdout(USAGE);
       return args.command || args.options.help ? 0 : 2;
     }
+    // What ebbtide logs (at info at least) is also kept in memory for the dashboard's /api/logs.
+    const recentLog = new RecentLog();
     const kernelFor = (preset?: Record<string, unknown>) =>
       Kernel.create({
         builtins: builtinPlugins(),
@@ -92,7 +108,11 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
           cwd: io.cwd,
           ...(preset ? { preset } : {}),
         },
-        logger: (config) => createStderrLogger(verbose ? 'debug' : config.log.level, config.log.format, () => new Date().toISOString()),
+        logger: (config) => {
+          const level = verbose ? 'debug' : config.log.level;
+          const clock = () => new Date().toISOString();
+          return withRecentLog(createStderrLogger(level, config.log.format, clock), recentLog, level === 'debug' ? 'debug' : 'info', clock);
+        },
         ...extra,
       });
     switch (args.command) {
@@ -103,7 +123,7 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
       }
       case 'up': {
         const kernel = await kernelFor();
-        return await upCommand(kernel, io, typeof args.options.record === 'string' ? { record: args.options.record } : {});
+        return await upCommand(kernel, io, { ...(typeof args.options.record === 'string' ? { record: args.options.record } : {}), recentLog });
       }
       case 'demo': {
         const duration = args.options.duration === undefined ? 60 : durationOption('duration', args.options.duration, 10);
@@ -115,7 +135,7 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
             { hint: 'drop scheduler.type from the demo config; its backend (backend.type) is used as given' },
           );
         }
-        return await demoCommand(kernel, io, { duration, json: Boolean(args.options.json) });
+        return await demoCommand(kernel, io, { duration, json: Boolean(args.options.json), recentLog });
       }
       case 'simulate': {
         const num = (name: string) => {
@@ -155,12 +175,26 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
         if (typeof args.options.kind !== 'string') throw new EbbtideError('USAGE', 'plugin new: --kind is required (heuristic, workers-to-close, worker-key, backend or scheduler)');
         return pluginNewCommand(io, args.positionals[1], args.options.kind);
       }
+      case 'status':
+      case 'explain':
+      case 'logs': {
+        const url = typeof args.options.url === 'string' ? args.options.url : undefined;
+        const kernel = await kernelFor();
+        if (args.command === 'status') return await statusCommand(kernel, io, { ...(url ? { url } : {}), json: Boolean(args.options.json) });
+        if (args.command === 'explain') {
+          if (args.positionals.length > 1) throw new EbbtideError('USAGE', `explain takes one tick number, got ${args.positionals.join(' ')}`);
+          return await explainCommand(kernel, io, { ...(args.positionals[0] ? { tick: args.positionals[0] } : {}), ...(url ? { url } : {}), json: Boolean(args.options.json) });
+        }
+        const worker = typeof args.options.worker === 'string' ? args.options.worker : undefined;
+        const lines = typeof args.options.lines === 'string' ? args.options.lines : undefined;
+        return await logsCommand(kernel, io, { ...(worker ? { worker } : {}), ...(lines ? { lines } : {}), ...(url ? { url } : {}) });
+      }
       case 'plugins': {
         const kernel = await kernelFor();
         return pluginsCommand(kernel, io, { json: Boolean(args.options.json) });
       }
       default:
-        throw new EbbtideError('USAGE', `unknown command "${args.command}"; commands: demo, up, simulate, decide, config, plugins, plugin`, { hint: 'run `ebbtide --help`' });
+        throw new EbbtideError('USAGE', `unknown command "${args.command}"; commands: demo, up, simulate, decide, config, plugins, plugin, status, explain, logs`, { hint: 'run `ebbtide --help`' });
     }
   } catch (e) {
     printError(io, e, verbose);
