@@ -159,7 +159,12 @@ export class KubernetesBackend implements ResourceBackend {
       this.logger,
       (why) => this.fence(why),
     );
-    await this.lock.acquire(le.enabled);
+    try {
+      await this.lock.acquire(le.enabled);
+    } catch (e) {
+      if (e instanceof EbbtideError) throw e;
+      throw apiError(`taking lease ${this.namespace}/${le.leaseName}`, classify(e), e);
+    }
     if (this.closed) throw new EbbtideError('BACKEND_START_FAILED', 'kubernetes backend closed while starting');
     await this.resolveOwner();
     await this.validateTemplate();
