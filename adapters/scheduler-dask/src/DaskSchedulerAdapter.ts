@@ -48,7 +48,7 @@ function isRetryable(e: unknown): boolean {
 }
 
 /**
- * `scheduler.type: dask` — a real Dask scheduler (distributed 2022.12 or compatible), read over
+ * `scheduler.type: dask` — a real Dask scheduler (distributed 2022.12 to 2026.8, tested against both), read over
  * Dask's own TCP protocol.
  *
  * Every poll interval it reads the state Dask's adaptive heuristic needs (see `readPoll`) and

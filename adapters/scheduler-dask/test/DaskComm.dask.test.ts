@@ -8,7 +8,7 @@ import { DASK_VERSIONS } from './helpers/daskVersions.js';
 import { until } from './helpers/waitFor.js';
 
 /**
- * Every op the adapter uses, against a real Dask 2022.12 scheduler with real workers and a real
+ * Every op the adapter uses, against a real Dask scheduler of each tested release with real workers and a real
  * Python client (Debian's python3-distributed).
  */
 for (const v of DASK_VERSIONS) describe(`DaskComm against a real Dask ${v.label} scheduler`, function () {
@@ -63,7 +63,7 @@ for (const v of DASK_VERSIONS) describe(`DaskComm against a real Dask ${v.label}
       const whoHas = (await comm.call('who_has')) as Record<string, string[]>;
       expect(Object.keys(whoHas)).to.include.members(['probe-0', 'probe-9', 'nogpu-1', tupleKey]);
 
-      // 2022.12 reports no queued or no-worker counts here: that is why the adapter asks get_task_status.
+      // Neither release reports queued or no-worker counts here: that is why the adapter asks get_task_status.
       const states = (await comm.call('get_task_prefix_states')) as Record<string, Record<string, number>>;
       expect(states['probe']).to.deep.equal({ memory: 0, erred: 0, released: 0, processing: 4, waiting: 0 });
       expect(states).not.to.have.property('nogpu');

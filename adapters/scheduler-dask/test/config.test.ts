@@ -23,7 +23,7 @@ class OneGroupKey implements WorkerKey {
 
 /** The kernel checks that heuristic, workersToClose and workerKey resolve; these stand in for the Dask plugin. */
 const decisionStubs = definePlugin({ name: 'stubs', register: (r) => r.workerKey('none', OneGroupKey) });
-const kernelFlags = { heuristic: 'noop', workersToClose: 'noop', 'scheduler.type': 'dask' };
+const kernelFlags = { heuristic: 'noop', workersToClose: 'noop', workerKey: 'none', 'scheduler.type': 'dask' };
 
 function thrown(fn: () => unknown): unknown {
   try {

@@ -13,7 +13,7 @@ interface PrefixTiming {
  * - each task seen executing for `t` seconds: `maxExecTime = max(maxExecTime, t)`, and the
  *   average is forgotten (-1) when `t > 2·avg`.
  *
- * Dask 2022.12 does not expose its own averages over RPC, so these start from the configured
+ * Dask (2022.12, and still 2026.8) does not expose its own averages over RPC, so these start from the configured
  * `scheduler.defaultTaskDurations` (else unknown) when the adapter attaches, and survive
  * reconnects (they describe the workload, not the scheduler process).
  */

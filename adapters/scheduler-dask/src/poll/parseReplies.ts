@@ -27,7 +27,7 @@ export interface DaskWorkerView {
   executing?: number;
 }
 
-/** Per-prefix active state counts from `get_task_prefix_states` (no `queued`/`no-worker` in 2022.12). */
+/** Per-prefix active state counts from `get_task_prefix_states` (no `queued`/`no-worker`, in 2022.12 and 2026.8). */
 export type PrefixStateCounts = Record<string, { memory: number; erred: number; released: number; processing: number; waiting: number }>;
 
 /** One completed task from `get_task_stream`. */

@@ -8,7 +8,7 @@ export type PendingCounts = Map<string, { queued: number; unrunnable: number }>;
  * The tasks whose state we must ask for (`get_task_status`) to count the queued and unrunnable
  * ones per prefix.
  *
- * Dask 2022.12 has no RPC that counts `queued` or `no-worker` tasks per prefix:
+ * Dask (2022.12, and still 2026.8) has no RPC that counts `queued` or `no-worker` tasks per prefix:
  * `get_task_prefix_states` reports only memory, erred, released, processing and waiting. But
  * `who_has()` lists every task, so for each prefix the tasks it lists beyond those five counts
  * are exactly the queued and unrunnable ones. Only prefixes with such a gap are asked about, and

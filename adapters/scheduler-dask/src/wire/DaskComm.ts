@@ -318,7 +318,7 @@ function protocolError(address: string, why: string, retryable: boolean, extra: 
   const { cause, ...data } = extra;
   return new EbbtideError('SCHEDULER_PROTOCOL', `Dask scheduler at ${address}: ${why}`, {
     key: 'scheduler.address',
-    hint: 'scheduler.address must name a Dask scheduler (distributed 2022.12 or compatible) over tcp://',
+    hint: 'scheduler.address must name a Dask scheduler (distributed 2022.12 or newer) over tcp://',
     ...(cause !== undefined ? { cause } : {}),
     data: { address, retryable, ...data },
   });
