@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 
-export * from './contracts/index.js';
+// Everything a plugin author uses (contracts, definePlugin, tokens, errors, config types and
+// parsers) is the sdk; the rest below is the host: kernel, loop, cluster, store, config loading.
+export * from './sdk.js';
 export type { DecisionInputs, DecisionOutcome, DecisionRecord, GuardEffect, PoolAllocation, ProposedWorker, ScalingMode } from './DecisionRecord.js';
 export type { Recommendation } from './decide/Recommendation.js';
 export { clampTarget, type ClampResult } from './decide/clampTarget.js';
@@ -8,16 +10,12 @@ export { recommend, type RecommendInput, type RecommendOutput } from './decide/r
 export { decideTick, type DecideTickInput } from './decide/decideTick.js';
 export { decisionRule } from './decide/decisionRule.js';
 export { SchedulerStateStore, type SchedulerStateStoreOptions, type StoreCounts } from './state/SchedulerStateStore.js';
-export { keySplit } from './state/keySplit.js';
 export { Cluster, type AdoptionResult, type CapacityLimit, type ClusterOptions, type ScaleResult } from './cluster/Cluster.js';
 export { Adaptive, type AdaptBounds, type AdaptiveDeps, type AdaptiveOptions, type AdaptiveState, type ScalingState } from './loop/Adaptive.js';
-export { EbbtideError, ERROR_CODES, type ErrorCode, type EbbtideErrorDetails, describeError, exitCodeFor, isEbbtideError, pluginError } from './errors.js';
+export { exitCodeFor, pluginError } from './errors.js';
 export * from './tokens.js';
 export {
-  type LogFields,
-  type LogLevel,
   type LogRecord,
-  type Logger,
   LOG_LEVELS,
   MemoryLogger,
   SinkLogger,
@@ -26,10 +24,8 @@ export {
   formatPretty,
   silentLogger,
 } from './logging/Logger.js';
-export type { EbbtideConfig } from './config/EbbtideConfig.js';
-export type { ConfigOf, FormatTypes } from './config/ConfigOf.js';
 export { coreSchema } from './config/coreSchema.js';
-export { type ConfigLeaf, type ConfigSchemaSection, envNameFor, schemaLeaves } from './config/schema.js';
+export { envNameFor, schemaLeaves } from './config/schema.js';
 export {
   type ConfigSource,
   type ConfigSources,
@@ -43,28 +39,10 @@ export {
   suggestKey,
 } from './config/loadConfig.js';
 export { FORMATS, registerFormats } from './config/formats.js';
-export { MAX_DURATION_SECONDS, formatDuration, parseBytes, parseCountOrInf, parseDuration, parseWholeNumber } from './config/parse.js';
-export {
-  type Constructor,
-  type EbbtidePlugin,
-  type Factory,
-  type Implementation,
-  type KindContracts,
-  PLUGIN_API_VERSION,
-  PLUGIN_KINDS,
-  type PluginContext,
-  type PluginKind,
-  type PluginRegistrar,
-  type RegisterOptions,
-  SELECTING_KEY,
-  definePlugin,
-  isFactory,
-} from './plugins/EbbtidePlugin.js';
 export { PluginRegistry, type Registration } from './plugins/PluginRegistry.js';
 export { loadPluginModule, asPlugin } from './plugins/loadPluginModule.js';
 export { guardPlugin } from './plugins/guardPlugin.js';
 export { Kernel, type KernelOptions } from './plugins/Kernel.js';
-export { backoffMs } from './util/backoff.js';
 export { validateSnapshot } from './state/validateSnapshot.js';
 export { Autoscaler, type AutoscalerParts, type ShutdownOptions, type ShutdownSummary } from './runtime/Autoscaler.js';
 export { DecisionHistory, type HistoryEntry } from './runtime/DecisionHistory.js';
