@@ -48,6 +48,11 @@ export async function main(argv: string[]): Promise<void> {
   const pidFile = join(dir, 'pids.json');
   killLeftovers(pidFile, binDir);
 
+  // A SIGTERM while starting must not orphan what has started so far: stop once it is up.
+  let early = false;
+  const onEarly = () => (early = true);
+  process.once('SIGTERM', onEarly);
+  process.once('SIGINT', onEarly);
   let local: LocalKubernetes;
   try {
     local = await startLocalKubernetes({ dir, binDir, nodeName: args['node-name'], cpu: args.cpu, memory: args.memory, maxPods: Number(args['max-pods']) });
@@ -63,8 +68,11 @@ export async function main(argv: string[]): Promise<void> {
       await local.stop();
       process.exit(0);
     })());
+  process.off('SIGTERM', onEarly);
+  process.off('SIGINT', onEarly);
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  if (early) return void shutdown();
   process.stdout.write(`ready KUBECONFIG=${cp.kubeconfig}\n`);
   // A component that dies takes the whole control plane down: a half-running one only confuses.
   void Promise.race(cp.daemons.map((d) => d.exited.then(() => d))).then((d) => {
