@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfigSchemaSection, EbbtideConfig } from '@ebbtide/core';
+import type { ConfigOf, ConfigSchemaSection, EbbtideConfig } from '@ebbtide/core';
 import { expandCommand } from './expandCommand.js';
 
 /** The `backend.local.*` config section. */
@@ -39,7 +39,7 @@ export const localSchema = {
       },
     },
   },
-} satisfies ConfigSchemaSection;
+} as const satisfies ConfigSchemaSection;
 
 export interface LocalBackendOptions {
   command: string[];
@@ -64,7 +64,7 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
  * @throws EbbtideError `CONFIG_INVALID`
  */
 export function localOptions(config: EbbtideConfig): LocalBackendOptions {
-  const s = (config.backend as unknown as { local: Omit<LocalBackendOptions, 'stateDir'> & { stateDir: string } }).local;
+  const s = (config as unknown as ConfigOf<typeof localSchema>).backend.local;
   expandCommand(s.command, { name: 'w', scheduler: 'tcp://127.0.0.1:1', nthreads: 1, memoryLimit: 0 });
   return {
     command: [...s.command],

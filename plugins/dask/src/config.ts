@@ -1,4 +1,4 @@
-import type { ConfigSchemaSection, EbbtideConfig } from '@ebbtide/core';
+import type { ConfigOf, ConfigSchemaSection, EbbtideConfig } from '@ebbtide/core';
 
 /** The `dask.*` config section. */
 export const daskSchema = {
@@ -10,7 +10,7 @@ export const daskSchema = {
       nullable: true,
     },
   },
-} satisfies ConfigSchemaSection;
+} as const satisfies ConfigSchemaSection;
 
 /**
  * What Dask's `adaptive_target` reads from its configuration: `distributed.adaptive.target-duration`,
@@ -34,8 +34,7 @@ export interface DaskOptions extends DaskHeuristicSettings {
 }
 
 export function daskOptions(config: EbbtideConfig): DaskOptions {
-  const section = config.dask as { memoryRatio: number | null } | undefined;
-  const ratio = section?.memoryRatio;
+  const ratio = (config as unknown as ConfigOf<typeof daskSchema>).dask?.memoryRatio;
   return {
     targetDuration: config.adaptive.targetDuration,
     unknownTaskDuration: config.scheduler.unknownTaskDuration,
