@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { inject, injectable } from 'tsyringe';
-import { BehaviorSubject, type Observable, type SchedulerLike, type Subscription, firstValueFrom, timer } from 'rxjs';
+import { BehaviorSubject, type Observable, type SchedulerLike, type Subscription, timer } from 'rxjs';
 import {
   type AdoptOptions,
   type BackendWorkerStatus,
@@ -560,8 +560,11 @@ export class KubernetesBackend implements ResourceBackend {
       if (!options.keep && this.api && this.informer) {
         const ws = [...this.workers.values()].filter((w) => !w.done);
         await this.stop(ws.map((w) => w.name)).catch((e) => this.logger.error({ event: 'backend.close-failed', error: describeError(e) }, `stopping worker pods failed: ${describeError(e)}`));
-        const bound = firstValueFrom(timer((this.o.gracePeriod + 60) * 1000, this.rx));
-        await Promise.race([Promise.all(ws.map((w) => w.gone)), bound]);
+        // Bounded, and the bound is cancelled once they are gone (a live timer would keep the
+        // process up for the whole bound after everything was done).
+        let bound: Subscription | undefined;
+        await Promise.race([Promise.all(ws.map((w) => w.gone)), new Promise<void>((r) => (bound = timer((this.o.gracePeriod + 60) * 1000, this.rx).subscribe(() => r())))]);
+        bound?.unsubscribe();
       }
     }
     for (const w of this.workers.values()) w.deadline?.unsubscribe();
