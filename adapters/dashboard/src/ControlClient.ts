@@ -72,7 +72,8 @@ export class ControlClient {
     if (!res.ok) {
       const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
       if (res.status === 404 && !err) throw new EbbtideError('DASHBOARD_UNREACHABLE', `${this.base} answers, but not as an ebbtide dashboard (HTTP 404 for ${path})`);
-      throw new EbbtideError(res.status === 400 ? 'INPUT_INVALID' : 'USAGE', `ebbtide at ${this.base}: ${err?.message ?? `HTTP ${res.status}`}`);
+      // 4xx: the request named something that is not there or not allowed; 5xx: ebbtide cannot serve it now.
+      throw new EbbtideError(res.status < 500 ? 'INPUT_INVALID' : 'DASHBOARD_UNREACHABLE', `ebbtide at ${this.base}: ${err?.message ?? `HTTP ${res.status}`}`);
     }
     if (parsed === undefined) throw new EbbtideError('DASHBOARD_UNREACHABLE', `${this.base} answered ${path} with something other than JSON: is it an ebbtide dashboard?`);
     return parsed as T;

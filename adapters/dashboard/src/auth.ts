@@ -11,7 +11,7 @@ function digest(s: string): Buffer {
 function presented(req: IncomingMessage, url: URL): string | undefined {
   const header = req.headers.authorization;
   if (header) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const m = /^Bearer\s+(.+?)\s*$/i.exec(header);
     return m ? m[1] : '';
   }
   return url.searchParams.get('access_token') ?? undefined;
