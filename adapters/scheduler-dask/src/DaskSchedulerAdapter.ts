@@ -146,8 +146,23 @@ export class DaskSchedulerAdapter implements SchedulerAdapter {
     const comm = await this.connect();
     try {
       const keys = markerKeys(cluster);
-      const holder = liveHolder(parseMarker(await comm.call('get_metadata', { keys, default: null }, { allowNil: true })), owner, Date.now());
-      if (holder) throw this.locked(cluster, holder);
+      const read = async () => parseMarker(await comm.call('get_metadata', { keys, default: null }, { allowNil: true }));
+      // A live holder renews its mark every third of its ttl. One that stops renewing has died
+      // (on another host, so its pid cannot be checked): wait for its mark to expire rather than
+      // refuse — a standby replica that just won the backend's lease takes over this way.
+      let holder = liveHolder(await read(), owner, Date.now());
+      const first = holder;
+      while (holder) {
+        // On this host its pid was found alive; elsewhere, a renewal shows it is.
+        if (holder.host === hostname() || holder.renewedAt !== first!.renewedAt) throw this.locked(cluster, holder);
+        const wait = Math.min(holder.renewedAt + holder.ttlMs - Date.now() + 100, holder.ttlMs / 3 + 100);
+        this.log.warn(
+          { event: 'scheduler.claim-wait', address: this.address, cluster, holder: `${holder.pid}@${holder.host}`, waitMs: Math.max(0, wait) },
+          'the cluster is marked as driven by another ebbtide; waiting to see whether it is still alive',
+        );
+        await lastValueFrom(timer(Math.max(0, wait), this.rx));
+        holder = liveHolder(await read(), owner, Date.now());
+      }
       await comm.call('set_metadata', { keys, value: this.marker(owner) }, { allowNil: true });
       // Two ebbtides claiming at once both write: the one whose mark stayed wins.
       const back = parseMarker(await comm.call('get_metadata', { keys, default: null }, { allowNil: true }));

@@ -86,14 +86,31 @@ for (const v of DASK_VERSIONS) describe(`DaskSchedulerAdapter.claim: one live eb
     expect((await read(c))!.pid).to.equal(process.pid);
   });
 
-  it('a fresh mark from another host blocks; an expired one does not', async () => {
+  it('a mark from another host that is still renewed blocks; one whose holder stopped renewing is taken over once it expires', async () => {
     const c = cluster();
-    await mark(c, { owner: 'elsewhere', pid: 1, host: 'other-host', renewedAt: Date.now(), ttlMs: 30_000 });
-    const a = await adapter();
-    const e = await rejection(a.claim(c));
-    expect((e as Error).message).to.contain('on other-host');
-    await mark(c, { owner: 'elsewhere', pid: 1, host: 'other-host', renewedAt: Date.now() - 31_000, ttlMs: 30_000 });
-    await a.claim(c);
+    const ttlMs = 900;
+    // A live holder elsewhere: it renews its mark every third of its ttl.
+    let renewing = true;
+    const renew = async () => {
+      while (renewing) {
+        await mark(c, { owner: 'elsewhere', pid: 1, host: 'other-host', renewedAt: Date.now(), ttlMs });
+        await new Promise((r) => setTimeout(r, ttlMs / 3));
+      }
+    };
+    const renewer = renew();
+    try {
+      const a = await adapter();
+      const e = await rejection(a.claim(c));
+      expect(isEbbtideError(e) && e.code).to.equal('CLUSTER_LOCKED');
+      expect((e as Error).message).to.contain('on other-host');
+    } finally {
+      renewing = false;
+      await renewer;
+    }
+    // Its holder is gone: the mark stops being renewed, and expires.
+    const b = await adapter();
+    await b.claim(c);
+    expect((await read(c))!.host).to.equal(hostname());
   });
 
   it('polls renew the mark', async () => {

@@ -147,9 +147,11 @@ export class Autoscaler {
     const name = kernel.config.cluster.name;
     try {
       await scheduler.start();
-      await scheduler.claim?.(name);
+      // The backend's lock first: it may wait (a standby replica waiting for its lease); the
+      // scheduler's mark is checked once this process holds the cluster on the backend side.
       const connected = auto.store.snapshot(kernel.rxScheduler.now() / 1000).workers.map((w) => w.name);
       auto.adoption = await auto.cluster.adopt(connected);
+      await scheduler.claim?.(name);
     } catch (e) {
       auto.sub.unsubscribe();
       auto.view.close();
