@@ -106,7 +106,7 @@ describe('Autoscaler', () => {
     expect(backend.stops).to.deep.equal([]);
   });
 
-  it('claims the cluster on the scheduler before adopting', async () => {
+  it('takes the backend\'s lock (adopt) before the scheduler\'s mark (claim): a standby waits on the backend first', async () => {
     const rx = newTestScheduler();
     const { kernel, scheduler, backend } = await setup(rx);
     const order: string[] = [];
@@ -114,7 +114,7 @@ describe('Autoscaler', () => {
     const adopt = backend.adopt.bind(backend);
     backend.adopt = async (o) => (order.push(`adopt ${o.cluster}`), adopt(o));
     const auto = await Autoscaler.start(kernel, { scheduler, backend });
-    expect(order).to.deep.equal(['claim c', 'adopt c']);
+    expect(order).to.deep.equal(['adopt c', 'claim c']);
     await auto.shutdown('test');
   });
 
