@@ -135,6 +135,23 @@ describe('Autoscaler', () => {
     expect(records.at(-1)!.outcome!.left).to.deep.equal(['c-0', 'c-1']);
   });
 
+  it('stops by itself, touching no worker, when the backend loses the cluster to another ebbtide', async () => {
+    const rx = newTestScheduler();
+    const { kernel, scheduler, backend, logger } = await setup(rx);
+    const auto = await Autoscaler.start(kernel, { scheduler, backend });
+    heuristic.value = 2;
+    await advance(rx, 1000);
+    const { EbbtideError } = await import('../src/errors.js');
+    backend.fail(new EbbtideError('CLUSTER_LOCKED', 'lease ebbtide-c is held by replica-b'));
+    const reason = await auto.stoppedItself;
+    expect(reason).to.equal('lost the cluster to another ebbtide: lease ebbtide-c is held by replica-b');
+    await auto.shutdown('test');
+    expect(backend.stops).to.deep.equal([]);
+    expect(backend.closedWith).to.deep.equal({ keep: true });
+    expect(logger.records.some((r) => r.fields.event === 'autoscaler.stopped' && r.fields.code === 'CLUSTER_LOCKED')).to.equal(true);
+    expect(auto.adaptive.state).to.equal('stopped');
+  });
+
   describe('shutdown.workers stop', () => {
     async function running(rx: TestScheduler, flags: Record<string, string> = {}) {
       const s = await setup(rx, { 'shutdown.timeout': '5s', ...flags });

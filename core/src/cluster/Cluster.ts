@@ -1,4 +1,4 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
+import { type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
 import type { BackendWorkerStatus, ResourceBackend, WorkerSpec } from '../contracts/ResourceBackend.js';
 import { describeError, isEbbtideError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging/Logger.js';
@@ -84,8 +84,23 @@ export class Cluster {
     private readonly rx: SchedulerLike,
     private readonly logger: Logger = silentLogger,
   ) {
-    this.sub = backend.status$.subscribe((list) => this.onBackendStatus(list));
+    this.sub = backend.status$.subscribe({
+      next: (list) => this.onBackendStatus(list),
+      // The backend can no longer tell what its workers do (it lost its lease, its watch died):
+      // the owner decides what that means; this cluster stops acting on a view it cannot trust.
+      error: (e: unknown) => {
+        this.logger.error({ event: 'backend.status-failed', error: describeError(e) }, "the backend's status stream failed");
+        this.failedWith = e;
+        this.backendFailure.next(e);
+      },
+    });
   }
+
+  private readonly backendFailure = new Subject<unknown>();
+  /** Emits once if the backend's `status$` errors (e.g. `CLUSTER_LOCKED`: another ebbtide took the lease). */
+  readonly backendFailed$: Observable<unknown> = this.backendFailure.asObservable();
+  /** Set once the backend's status stream has failed. */
+  failedWith?: unknown;
 
   // Read several times per tick: cached until the next change (a day of ticks at thousands of
   // workers would otherwise spend its time copying these lists).

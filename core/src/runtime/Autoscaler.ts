@@ -4,7 +4,7 @@ import { type AdoptionResult, Cluster } from '../cluster/Cluster.js';
 import type { ResourceBackend } from '../contracts/ResourceBackend.js';
 import type { RetireOutcome, SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
 import type { DecisionRecord } from '../DecisionRecord.js';
-import { describeError } from '../errors.js';
+import { describeError, isEbbtideError } from '../errors.js';
 import type { Kernel } from '../plugins/Kernel.js';
 import { SchedulerStateStore } from '../state/SchedulerStateStore.js';
 import { ClusterView } from './ClusterView.js';
@@ -60,6 +60,12 @@ export class Autoscaler {
   readonly store: SchedulerStateStore;
   readonly cluster: Cluster;
   readonly adaptive: Adaptive;
+  private stopWith!: (reason: string) => void;
+  /**
+   * Resolves when the autoscaler stopped by itself (not through `shutdown` by its owner): its
+   * backend lost the cluster's lock to another ebbtide, or failed. The reason says which.
+   */
+  readonly stoppedItself: Promise<string> = new Promise((resolve) => (this.stopWith = resolve));
   /** The last decisions (`adaptive.historyLength` entries, quiet `same` runs folded). */
   readonly history: DecisionHistory;
   /** The per-worker table: plan, backend and scheduler joined, with ages. */
@@ -119,6 +125,17 @@ export class Autoscaler {
       memoryLimit: config.cluster.memoryLimit,
     });
     this.sub.add(this.adaptive.decisions$.subscribe((r) => this.publish(r)));
+    // A backend that can no longer see its workers (another ebbtide took its lease): stop
+    // deciding, touch no worker — they are the new holder's now — and say so.
+    this.sub.add(
+      this.cluster.backendFailed$.subscribe((e) => {
+        const code = isEbbtideError(e) ? e.code : undefined;
+        const reason = code === 'CLUSTER_LOCKED' ? `lost the cluster to another ebbtide: ${describeError(e)}` : `the backend failed: ${describeError(e)}`;
+        kernel.logger.error({ event: 'autoscaler.stopped', code, error: describeError(e) }, reason);
+        this.stopWith(reason);
+        void this.shutdown(reason, { workers: 'keep' });
+      }),
+    );
   }
 
   /** The history first, so a `decisions$` subscriber that reads it sees the record there. */

@@ -77,7 +77,8 @@ export class ClusterView {
     private readonly rx: SchedulerLike,
     private readonly spec: { nthreads: number; memoryLimit: number },
   ) {
-    this.sub = backendStatus$.subscribe((list) => this.onBackend(list));
+    // A failing status stream is the cluster's to report (Cluster.backendFailed$); the view just stops following it.
+    this.sub = backendStatus$.subscribe({ next: (list) => this.onBackend(list), error: () => undefined });
     this.sub.add(schedulerEvents$.subscribe((e) => this.onScheduler(e)));
   }
 

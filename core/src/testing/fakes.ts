@@ -154,6 +154,11 @@ export class FakeBackend implements ResourceBackend {
     return [...this.view.values()].filter((s) => s.phase !== 'exited').map((s) => s.name);
   }
 
+  /** Makes `status$` error, as a backend does that lost its lease (`CLUSTER_LOCKED`). */
+  fail(e: unknown): void {
+    this.changes.error(e);
+  }
+
   /** Leaves this backend as a killed ebbtide would: workers alive, lock abandoned. */
   crash(): void {
     this.world.crashed.add(this);

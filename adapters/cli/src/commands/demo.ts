@@ -59,7 +59,7 @@ export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: n
   }
   server?.attach(auto);
   const usage = new WorkerSeconds();
-  const statusSub = auto.backend.status$.subscribe((l) => usage.observe(l, now()));
+  const statusSub = auto.backend.status$.subscribe({ next: (l) => usage.observe(l, now()), error: () => undefined });
   let scaleUps = 0;
   let scaleDowns = 0;
   let phase = 'starting';
@@ -89,7 +89,7 @@ export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: n
   process.once('SIGTERM', onSignal);
 
   const address = auto.scheduler.address!;
-  io.stderr(`ebbtide demo: embedded scheduler at ${address}, local workers, minimum ${minimum}, maximum ${maximum}, ${opts.duration}s\n`);
+  io.stderr(`ebbtide demo: embedded scheduler at ${address}, ${kernel.config.backend.type} workers, minimum ${minimum}, maximum ${maximum}, ${opts.duration}s\n`);
   if (server) io.stderr(dashboardLine(server, kernel) + '\n');
   const client = await Client.connect(address);
   const taskModule = new URL('../demo/tasks.js', import.meta.url).href;

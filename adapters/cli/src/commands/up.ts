@@ -140,8 +140,19 @@ export async function upCommand(kernel: Kernel, io: CliIo, options: UpOptions = 
         void auto.backend.close().finally(() => process.exit(130));
       }),
     launcher.gone,
+    auto.stoppedItself.then((reason) => ({ stoppedItself: reason })),
   ]);
   launcher.sub?.unsubscribe();
+  if (typeof signal !== 'string') {
+    // It stopped by itself (another ebbtide took the cluster): its workers are left alone.
+    await auto.shutdown(signal.stoppedItself, { workers: 'keep' });
+    if (recording) {
+      recording.sub.unsubscribe();
+      await new Promise<void>((r) => recording!.stream.end(r));
+    }
+    io.stderr(`error: ${signal.stoppedItself}; stopped without touching the workers\n`);
+    return 1;
+  }
   io.stdout(`received ${signal}: shutting down (shutdown.workers ${config.shutdown.workers})\n`);
   const summary = await auto.shutdown(`signal ${signal}`, { retire: external });
   if (recording) {
