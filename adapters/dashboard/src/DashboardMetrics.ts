@@ -31,11 +31,11 @@ export class DashboardMetrics {
       });
     gauge('ebbtide_workers_target', "Workers the heuristic wants, before the bounds (manual mode: the asked-for count)", () => this.last?.target ?? 0);
     gauge('ebbtide_workers_desired', 'Workers wanted after the bounds and any capacity hold (the decision\'s safe target)', () => this.last?.safeTarget ?? 0);
-    gauge('ebbtide_workers_observed', 'Workers connected to the scheduler', () => auto.cluster.observed.length);
+    gauge('ebbtide_workers_observed', 'Workers connected to the scheduler', () => auto.store.counts().workers);
     gauge('ebbtide_workers_requested', 'Workers the backend accepted and has not reported gone', () => auto.cluster.requested.length);
     gauge('ebbtide_workers_planned', 'Workers in the plan', () => auto.cluster.plan.length);
     gauge('ebbtide_pending_starts', 'Workers requested but not yet connected to the scheduler', () => {
-      const observed = new Set(auto.cluster.observed);
+      const observed = new Set(auto.store.workerNames());
       return auto.cluster.requested.filter((n) => !observed.has(n)).length;
     });
     gauge('ebbtide_blind_seconds', 'Seconds since the scheduler could last be read (0 while connected); nothing is scaled while blind', () =>

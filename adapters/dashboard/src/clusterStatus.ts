@@ -13,7 +13,7 @@ export interface ClusterStatus {
   threads: number;
   memory: { used: number; limit: number };
   tasks: { queued: number; processing: number; unrunnable: number };
-  /** Dask's three sets: names planned, accepted by the backend, connected to the scheduler. */
+  /** Dask's three sets: names planned, accepted by the backend, connected to the scheduler (now, not as of the last tick). */
   plan: string[];
   requested: string[];
   observed: string[];
@@ -75,7 +75,7 @@ export function clusterStatus(auto: Autoscaler, version: string): ClusterStatus 
     tasks: { queued: counts.queued, processing: counts.processing, unrunnable: counts.unrunnable },
     plan: [...auto.cluster.plan],
     requested: [...auto.cluster.requested],
-    observed: [...auto.cluster.observed],
+    observed: auto.store.workerNames(),
     adaptive: {
       interval: auto.adaptive.interval,
       minimum: scaling.minimum,
