@@ -31,6 +31,7 @@ describe('command line under bad input and rough handling', function () {
       ['a count beyond what a count can mean', 'adaptive:\n  maximum: 1e300\n', /adaptive\.maximum: expected a whole number >= 0 or "inf"/],
       ['keep with the embedded scheduler, whose state dies with ebbtide', 'shutdown:\n  workers: keep\n', /shutdown\.workers: keep needs a scheduler that outlives ebbtide/],
       ['a cluster name that cannot prefix pod names', 'cluster:\n  name: "My Cluster"\n', /cluster\.name: expected lowercase letters/],
+      ['a dashboard reachable from other machines without a token', 'dashboard:\n  host: 0.0.0.0\n', /dashboard\.host: "0\.0\.0\.0" is reachable from other machines/],
     ];
     for (const [what, yaml, message] of cases) {
       it(what, async () => {

@@ -259,9 +259,12 @@ export class Cluster {
     this.changed();
   }
 
-  private noteFailure(): void {
+  /** Counts a failure and starts its backoff; returns the backoff in seconds. */
+  private noteFailure(): number {
     this.failures++;
-    this.notBefore = this.now() + backoffMs(this.failures) / 1000;
+    const seconds = backoffMs(this.failures) / 1000;
+    this.notBefore = this.now() + seconds;
+    return seconds;
   }
 
   /**
@@ -271,11 +274,12 @@ export class Cluster {
    */
   private noteCapacity(names: readonly string[], reason: string): void {
     this.capacityFailures++;
-    this.capacity = { until: this.now() + backoffMs(this.capacityFailures, 5000, 300_000) / 1000, reason, failures: this.capacityFailures };
+    const seconds = backoffMs(this.capacityFailures, 5000, 300_000) / 1000;
+    this.capacity = { until: this.now() + seconds, reason, failures: this.capacityFailures };
     this.notBefore = Math.max(this.notBefore, this.capacity.until);
     this.removeFromPlan(names);
     this.logger.warn(
-      { event: 'backend.capacity-limited', workers: names, reason, retryIn: this.capacity.until - this.now() },
+      { event: 'backend.capacity-limited', workers: names, reason, retryIn: seconds },
       'backend is out of capacity; holding starts',
     );
   }
@@ -297,9 +301,9 @@ export class Cluster {
           if (s.failed && s.capacity) {
             this.noteCapacity([s.name], s.reason ?? 'no capacity');
           } else if (s.failed || !arrived) {
-            this.noteFailure();
+            const retryIn = this.noteFailure();
             this.logger.error(
-              { event: 'worker.failed', worker: s.name, exitCode: s.exitCode, reason: s.reason, retryIn: Math.max(0, this.notBefore - this.now()) },
+              { event: 'worker.failed', worker: s.name, exitCode: s.exitCode, reason: s.reason, retryIn },
               'worker exited unexpectedly',
             );
           }

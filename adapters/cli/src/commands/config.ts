@@ -39,6 +39,11 @@ export function configCommand(kernel: Kernel, io: CliIo, opts: { check: boolean;
     const kinds = PLUGIN_KINDS.filter((k) => kernel.registry.list(k).length > 0);
     kernel.checkSelections(kinds);
     for (const kind of kinds) kernel.resolve(kind);
+    // Plugins that fill no role (the dashboard) validate their options too; those that do were
+    // validated above when their selected implementation was built (a non-selected one, like
+    // the Dask scheduler adapter when the embedded one is selected, is not asked).
+    const filling = new Set(PLUGIN_KINDS.flatMap((k) => kernel.registry.list(k).map((r) => r.plugin)));
+    for (const plugin of kernel.registry.plugins) if (!filling.has(plugin)) kernel.pluginOptions(plugin);
     io.stdout(`config OK (${kernel.registry.plugins.length} plugins: ${kernel.registry.plugins.map((p) => p.name).join(', ')})\n`);
     return 0;
   }
