@@ -114,6 +114,8 @@ describe('the dashboard of `ebbtide up` (embedded scheduler, local workers)', fu
         }
         const full = `${url}${target}${query.size ? `?${query}` : ''}`;
         const responses = op.responses as Record<string, { content?: Record<string, unknown> }>;
+        // It stops ebbtide: called by the last test, against the same schema.
+        if (path === '/api/shutdown') continue;
         if (path === '/api/decisions/stream') {
           const ev = await firstEvent(full);
           expect(ev.contentType).to.match(/^text\/event-stream/);
@@ -237,9 +239,16 @@ describe('the dashboard of `ebbtide up` (embedded scheduler, local workers)', fu
     expect(unknown.stderr).to.contain('no worker named "nobody-1"');
   });
 
-  it('stops cleanly on SIGTERM: the stream ends, the server goes', async () => {
-    up!.kill('SIGTERM');
+  it('POST /api/shutdown stops it cleanly, as SIGTERM does: 202 as documented, the stream ends, the server goes', async () => {
+    const doc = await get(`${url}/api/openapi.json`);
+    const ajv = new Ajv2020({ strict: false });
+    ajv.addSchema(doc, 'doc');
+    const res = await post(`${url}/api/shutdown`, {});
+    expect(res.status).to.equal(202);
+    expect(ajv.validate({ $ref: 'doc#/paths/~1api~1shutdown/post/responses/202/content/application~1json/schema' }, res.body), ajv.errorsText()).to.equal(true);
+    expect(res.body).to.deep.equal({ status: 'shutting-down', workers: 'stop' });
     expect((await up!.exited).code).to.equal(0);
+    expect(up!.stdout).to.contain('received POST /api/shutdown: shutting down (shutdown.workers stop)');
     const r = await runCli(['status', '--url', url]);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.match(/^error\[DASHBOARD_UNREACHABLE\]: no ebbtide answers at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);

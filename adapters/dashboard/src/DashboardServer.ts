@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
-import { type Autoscaler, EbbtideError, type Logger, describeError, isEbbtideError, silentLogger } from '@ebbtide/core';
+import { type AdaptBounds, type Autoscaler, EbbtideError, type Logger, describeError, isEbbtideError, parseDuration, silentLogger } from '@ebbtide/core';
 import { authorize } from './auth.js';
 import { clusterStatus } from './clusterStatus.js';
 import { dashboardUrl } from './config.js';
@@ -25,6 +25,11 @@ export interface DashboardServerOptions {
   version?: string;
   /** ebbtide's own recent log, for /api/logs. */
   recentLog?: RecentLog;
+  /**
+   * Called by `POST /api/shutdown`: the owner shuts down as on SIGTERM (honouring
+   * `shutdown.workers`). Without it the endpoint answers 501 (`ebbtide demo`).
+   */
+  onShutdown?: (reason: string) => void;
   logger?: Logger;
 }
 
@@ -67,6 +72,7 @@ function wholeParam(url: URL, name: string, min: number): number | undefined {
 export class DashboardServer {
   private auto?: Autoscaler;
   private stopped = false;
+  private shutdownAsked = false;
   private metrics?: DashboardMetrics;
   private readonly stream = new DecisionStream();
   private readonly series = new Series();
@@ -101,6 +107,7 @@ export class DashboardServer {
       get(/^\/metrics$/, (_q, res) => this.sendMetrics(res)),
       post(/^\/api\/scale$/, (req, res) => this.scale(req, res)),
       post(/^\/api\/adapt$/, (req, res) => this.adapt(req, res)),
+      post(/^\/api\/shutdown$/, (req, res) => this.shutdown(req, res)),
     ];
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res));
   }
@@ -330,7 +337,7 @@ export class DashboardServer {
   }
 
   private async adapt(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = (await readJson(req)) as { minimum?: unknown; maximum?: unknown } | null;
+    const body = (await readJson(req)) as Record<string, unknown> | null;
     const auto = this.liveForControl();
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'INPUT_INVALID', 'expected an object such as {"minimum": 0, "maximum": 4}');
     const bound = (name: string, v: unknown, inf: boolean): number | undefined => {
@@ -339,9 +346,43 @@ export class DashboardServer {
       if (typeof v !== 'number') throw new HttpError(400, 'INPUT_INVALID', `${name}: expected a whole number >= 0${inf ? ' or "inf"' : ''}, got ${JSON.stringify(v)}`);
       return v;
     };
+    // Seconds, or a duration as the config writes it ("500ms", "2s"), as Dask's adapt(interval="500ms") takes.
+    const seconds = (name: string, v: unknown): number | undefined => {
+      if (v === undefined) return undefined;
+      const s = parseDuration(v);
+      if (s === undefined || s <= 0) throw new HttpError(400, 'INPUT_INVALID', `${name}: expected a duration > 0 (seconds, or such as "500ms", "2s"), got ${JSON.stringify(v)}`);
+      return s;
+    };
+    const bounds: AdaptBounds = {};
     const minimum = bound('minimum', body.minimum, false);
     const maximum = bound('maximum', body.maximum, true);
-    sendJson(res, 200, auto.adaptive.adapt({ ...(minimum !== undefined ? { minimum } : {}), ...(maximum !== undefined ? { maximum } : {}) }));
+    const waitCount = bound('waitCount', body.waitCount, false);
+    const interval = seconds('interval', body.interval);
+    const targetDuration = seconds('targetDuration', body.targetDuration);
+    if (minimum !== undefined) bounds.minimum = minimum;
+    if (maximum !== undefined) bounds.maximum = maximum;
+    if (waitCount !== undefined) bounds.waitCount = waitCount;
+    if (interval !== undefined) bounds.interval = interval;
+    if (targetDuration !== undefined) bounds.targetDuration = targetDuration;
+    sendJson(res, 200, auto.adaptive.adapt(bounds));
+  }
+
+  /**
+   * Asks the owner to shut down as on SIGTERM (`shutdown.workers` decides what happens to the
+   * workers); answers at once, before the workers are retired. The server stops answering once
+   * ebbtide has stopped; `/healthz` says `stopped` meanwhile, and the decision stream ends.
+   */
+  private async shutdown(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await readJson(req);
+    const auto = this.running();
+    if (!this.options.onShutdown) throw new HttpError(501, 'NOT_IMPLEMENTED', 'this ebbtide cannot be shut down through the API (only `ebbtide up` can; stop `ebbtide demo` with Ctrl-C)');
+    const workers = auto.kernel.config.shutdown.workers;
+    if (!this.shutdownAsked) {
+      this.shutdownAsked = true;
+      this.logger.info({ event: 'dashboard.shutdown', workers }, 'shutdown requested through the API');
+      this.options.onShutdown('POST /api/shutdown');
+    }
+    sendJson(res, 202, { status: 'shutting-down', workers });
   }
 
   private liveForControl(): Autoscaler {

@@ -17,8 +17,8 @@ export interface ClusterStatus {
   plan: string[];
   requested: string[];
   observed: string[];
-  /** Loop settings; minimum and maximum are the adaptive bounds now (`adapt` changes them). */
-  adaptive: { interval: number; minimum: number; maximum: number; waitCount: number; historyLength: number };
+  /** Loop settings now: `adapt` changes the bounds, interval, waitCount and targetDuration (seconds). */
+  adaptive: { interval: number; minimum: number; maximum: number; waitCount: number; targetDuration: number; historyLength: number };
   mode: ScalingMode;
   /** Manual mode: the count asked for with `POST /api/scale`. */
   manual: { n: number } | null;
@@ -81,6 +81,7 @@ export function clusterStatus(auto: Autoscaler, version: string): ClusterStatus 
       minimum: scaling.minimum,
       maximum: scaling.maximum,
       waitCount: auto.adaptive.waitCount,
+      targetDuration: auto.adaptive.targetDuration ?? config.adaptive.targetDuration,
       historyLength: auto.history.capacity,
     },
     mode: scaling.mode,

@@ -9,6 +9,7 @@ const int = { type: 'integer', minimum: 0 };
 const num = { type: 'number' };
 const str = { type: 'string' };
 const strings = { type: 'array', items: str };
+const duration = { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'string', pattern: '^[0-9.]+(us|ms|s|m|h|d)?$' }], description: 'seconds, or a duration such as "500ms", "2s", "1.5m"' };
 const intOrInf = { anyOf: [int, { const: 'inf' }], description: 'a whole number, or "inf" for no bound' };
 
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -46,8 +47,15 @@ const schemas = {
       observed: strings,
       adaptive: {
         type: 'object',
-        required: ['interval', 'minimum', 'maximum', 'waitCount', 'historyLength'],
-        properties: { interval: num, minimum: int, maximum: intOrInf, waitCount: int, historyLength: int },
+        required: ['interval', 'minimum', 'maximum', 'waitCount', 'targetDuration', 'historyLength'],
+        properties: {
+          interval: { ...num, description: 'seconds between ticks' },
+          minimum: int,
+          maximum: intOrInf,
+          waitCount: int,
+          targetDuration: { ...num, description: 'seconds (set through /api/adapt, else adaptive.targetDuration)' },
+          historyLength: int,
+        },
       },
       mode: { enum: ['adaptive', 'manual'] },
       manual: { anyOf: [{ type: 'null' }, { type: 'object', required: ['n'], properties: { n: int } }] },
@@ -175,6 +183,11 @@ const schemas = {
     required: ['lines'],
     properties: { worker: { ...str, description: "set for a worker's output" }, lines: strings },
   },
+  ShutdownAccepted: {
+    type: 'object',
+    required: ['status', 'workers'],
+    properties: { status: { const: 'shutting-down' }, workers: { enum: ['stop', 'keep'], description: 'shutdown.workers: what happens to the workers' } },
+  },
   Health: {
     type: 'object',
     required: ['status'],
@@ -291,16 +304,46 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/adapt': {
         post: {
           operationId: 'adapt',
-          summary: "back to adaptive mode within [minimum, maximum] (Dask's cluster.adapt); a bound left out keeps its value",
+          summary:
+            "back to adaptive mode within [minimum, maximum] (Dask's cluster.adapt(minimum, maximum, interval=, wait_count=, target_duration=)); anything left out keeps its value; the loop settings now are in /api/status (adaptive)",
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: { type: 'object', properties: { minimum: int, maximum: { anyOf: [int, { const: 'inf' }, { type: 'null' }] } } }, example: { minimum: 0, maximum: 4 } } },
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    minimum: int,
+                    maximum: { anyOf: [int, { const: 'inf' }, { type: 'null' }] },
+                    interval: { ...duration, description: 'time between ticks; the timer restarts with it' },
+                    waitCount: { ...int, description: 'ticks in a row a worker must be proposed before it is closed' },
+                    targetDuration: { ...duration, description: "how long the queued and running work should take (the heuristic's target duration)" },
+                  },
+                },
+                example: { minimum: 0, maximum: 4 },
+              },
+            },
           },
           responses: {
             '200': json(ref('ScalingState'), 'the new mode; a tick runs at once'),
-            '400': error('a bound is not a whole number >= 0, or minimum > maximum'),
+            '400': error('a bound or waitCount is not a whole number >= 0, minimum > maximum, or interval or targetDuration is not a duration > 0'),
             '415': error('the body is not application/json'),
             '503': error('the autoscaler is not running'),
+            ...secured,
+          },
+        },
+      },
+      '/api/shutdown': {
+        post: {
+          operationId: 'shutdown',
+          summary:
+            'shut down as on SIGTERM, honouring shutdown.workers (stop: retire and stop every worker; keep: leave them for the next ebbtide); answers before the workers are retired, and the server stops answering once ebbtide has stopped',
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' }, example: {} } } },
+          responses: {
+            '202': json(ref('ShutdownAccepted'), 'shutting down'),
+            '415': error('the body is not application/json'),
+            '501': error('this ebbtide cannot be shut down through the API (ebbtide demo)'),
+            '503': error('the autoscaler is not running yet'),
             ...secured,
           },
         },

@@ -28,7 +28,7 @@ describe('DashboardServer', function () {
       expect(body.plan).to.deep.equal(['d-0', 'd-1']);
       expect(body.observed).to.deep.equal(['d-0', 'd-1']);
       expect(body.memory).to.deep.equal({ used: 2000, limit: 2 << 20 });
-      expect(body.adaptive).to.deep.equal({ interval: 0, minimum: 0, maximum: 'inf', waitCount: 1, historyLength: 1000 });
+      expect(body.adaptive).to.deep.equal({ interval: 0, minimum: 0, maximum: 'inf', waitCount: 1, targetDuration: 5, historyLength: 1000 });
       expect(body.backends).to.deep.equal([{ pool: 'default', type: 'fake' }]);
     } finally {
       await d.stop();

@@ -8,6 +8,12 @@ import type { SchedulerSnapshot } from './SchedulerSnapshot.js';
 export interface HeuristicContext {
   readonly minimum: number;
   readonly maximum: number;
+  /**
+   * Seconds the queued and running work should take, when the user set it at run time (Dask's
+   * `cluster.adapt(target_duration=...)`, `POST /api/adapt {"targetDuration"}`): a heuristic that
+   * sizes by a target duration uses it instead of its configured one. Unset otherwise.
+   */
+  readonly targetDuration?: number;
 }
 
 /** Structured "why" of a target: numbers the heuristic used, keyed by name. */

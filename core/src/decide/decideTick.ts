@@ -14,6 +14,8 @@ export interface DecideTickInput {
   minimum: number;
   maximum: number;
   waitCount: number;
+  /** A run-time override of the heuristic's target duration (`HeuristicContext.targetDuration`). */
+  targetDuration?: number;
   /** Defaults to the snapshot's worker names. */
   plan?: readonly string[];
   /** Defaults to the snapshot's worker names. */
@@ -28,7 +30,8 @@ export interface DecideTickInput {
 export function decideTick(input: DecideTickInput): DecisionRecord {
   const { snapshot, heuristic, strategy, workerKey } = input;
   const observed = snapshot.workers.map((w) => w.name);
-  const { target, explanation } = heuristic.target(snapshot, { minimum: input.minimum, maximum: input.maximum });
+  const ctx = { minimum: input.minimum, maximum: input.maximum, ...(input.targetDuration !== undefined ? { targetDuration: input.targetDuration } : {}) };
+  const { target, explanation } = heuristic.target(snapshot, ctx);
   const { safeTarget, cappedBy } = clampTarget(target, input.minimum, input.maximum);
 
   const memo = new Map<number, string[]>();

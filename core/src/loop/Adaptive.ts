@@ -1,4 +1,4 @@
-import { Subject, type Observable, type SchedulerLike, type Subscription, defer, exhaustMap, from, interval, merge, of } from 'rxjs';
+import { BehaviorSubject, Subject, type Observable, type SchedulerLike, type Subscription, defer, exhaustMap, from, interval, merge, of, switchMap } from 'rxjs';
 import type { DecisionOutcome, DecisionRecord, ProposedWorker, ScalingMode } from '../DecisionRecord.js';
 import type { Cluster } from '../cluster/Cluster.js';
 import type { ScalingHeuristic } from '../contracts/ScalingHeuristic.js';
@@ -44,10 +44,28 @@ export interface ScalingState {
   n?: number;
 }
 
-/** New adaptive bounds; a bound left out keeps its current value. `maximum` may be `Infinity`. */
+/**
+ * New adaptive bounds and loop settings (Dask's `cluster.adapt(minimum, maximum, interval=,
+ * wait_count=, target_duration=)`); anything left out keeps its current value. `maximum` may be
+ * `Infinity`.
+ */
 export interface AdaptBounds {
   minimum?: number;
   maximum?: number;
+  /** Seconds between ticks, > 0 (the timer restarts with it). */
+  interval?: number;
+  /** Ticks in a row a worker must be proposed before it is closed. */
+  waitCount?: number;
+  /**
+   * Seconds the queued and running work should take (Dask's `target_duration`): handed to the
+   * heuristic in its context, instead of its configured `adaptive.targetDuration`.
+   */
+  targetDuration?: number;
+}
+
+function positiveSeconds(what: string, v: unknown): number {
+  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
+  throw new EbbtideError('INPUT_INVALID', `${what}: expected a number of seconds > 0, got ${JSON.stringify(v)}`);
 }
 
 function wholeNumber(what: string, v: unknown, allowInf = false): number {
@@ -85,6 +103,10 @@ export class Adaptive {
   private scalingState: ScalingState;
   /** A tick now, outside the timer (after a mode change); dropped while one is running. */
   private readonly kicks = new Subject<void>();
+  /** Milliseconds between ticks; a new value restarts the timer (`adapt({interval})`). */
+  private readonly period: BehaviorSubject<number>;
+  private waitCountValue: number;
+  private targetDurationValue?: number;
 
   constructor(
     private readonly deps: AdaptiveDeps,
@@ -92,6 +114,8 @@ export class Adaptive {
   ) {
     this.logger = deps.logger ?? silentLogger;
     this.scalingState = { mode: 'adaptive', minimum: options.minimum, maximum: options.maximum };
+    this.period = new BehaviorSubject(options.interval * 1000);
+    this.waitCountValue = options.waitCount;
   }
 
   get state(): AdaptiveState {
@@ -109,11 +133,16 @@ export class Adaptive {
   }
 
   get waitCount(): number {
-    return this.options.waitCount;
+    return this.waitCountValue;
   }
 
   get interval(): number {
-    return this.options.interval;
+    return this.period.value / 1000;
+  }
+
+  /** The target duration set by `adapt({targetDuration})`; unset: the heuristic's configured one. */
+  get targetDuration(): number | undefined {
+    return this.targetDurationValue;
   }
 
   /**
@@ -132,11 +161,13 @@ export class Adaptive {
   }
 
   /**
-   * Adaptive mode with these bounds (a bound left out keeps its value); the hysteresis counters
-   * start afresh, as after Dask's `cluster.adapt(...)`.
+   * Adaptive mode with these bounds and settings (anything left out keeps its value); the
+   * hysteresis counters start afresh, as after Dask's `cluster.adapt(...)`. A new `interval`
+   * restarts the timer; nothing changes unless every value is valid.
    *
-   * @throws EbbtideError `INPUT_INVALID` for a bound that is not a whole number >= 0 (maximum:
-   *   or `Infinity`), or a minimum above the maximum.
+   * @throws EbbtideError `INPUT_INVALID` for a bound or `waitCount` that is not a whole number
+   *   >= 0 (maximum: or `Infinity`), a minimum above the maximum, or an `interval` or
+   *   `targetDuration` that is not a number of seconds > 0.
    */
   adapt(bounds: AdaptBounds = {}): ScalingState {
     const minimum = bounds.minimum === undefined ? this.scalingState.minimum : wholeNumber('minimum', bounds.minimum);
@@ -144,9 +175,18 @@ export class Adaptive {
     if (minimum > maximum) {
       throw new EbbtideError('INPUT_INVALID', `minimum (${minimum}) must not exceed maximum (${maximum === Infinity ? 'inf' : maximum})`);
     }
+    const interval = bounds.interval === undefined ? undefined : positiveSeconds('interval', bounds.interval);
+    const waitCount = bounds.waitCount === undefined ? undefined : wholeNumber('waitCount', bounds.waitCount);
+    const targetDuration = bounds.targetDuration === undefined ? undefined : positiveSeconds('targetDuration', bounds.targetDuration);
     this.scalingState = { mode: 'adaptive', minimum, maximum };
     this.closeCounts = {};
-    this.logger.info({ event: 'scaling.adaptive', minimum, maximum }, 'adaptive scaling');
+    if (waitCount !== undefined) this.waitCountValue = waitCount;
+    if (targetDuration !== undefined) this.targetDurationValue = targetDuration;
+    if (interval !== undefined && interval * 1000 !== this.period.value) this.period.next(interval * 1000);
+    this.logger.info(
+      { event: 'scaling.adaptive', minimum, maximum, interval: this.interval, waitCount: this.waitCountValue, ...(this.targetDurationValue !== undefined ? { targetDuration: this.targetDurationValue } : {}) },
+      'adaptive scaling',
+    );
     this.kick();
     return this.scaling;
   }
@@ -161,7 +201,9 @@ export class Adaptive {
     if (!(this.options.interval > 0)) return;
     this.stateValue = 'running';
     this.logger.info({ event: 'adaptive.start', minimum: this.scalingState.minimum, maximum: this.scalingState.maximum, interval: this.options.interval }, 'adaptive scaling started');
-    this.sub = merge(interval(this.options.interval * 1000, this.deps.rx), this.kicks)
+    // switchMap restarts only the timer when the interval changes; exhaustMap still keeps one tick at a time.
+    const timer = this.period.pipe(switchMap((ms) => interval(ms, this.deps.rx)));
+    this.sub = merge(timer, this.kicks)
       .pipe(exhaustMap(() => this.tick$()))
       .subscribe();
   }
@@ -245,7 +287,7 @@ export class Adaptive {
     const scaling = this.scalingState;
     const manual = scaling.mode === 'manual' ? scaling.n! : undefined;
     // Manual: the target is n, clamped to nothing but n, and acted on at once (no hysteresis).
-    const waitCount = manual === undefined ? this.options.waitCount : 1;
+    const waitCount = manual === undefined ? this.waitCountValue : 1;
     const before = this.closeCounts;
     const record = decideTick({
       snapshot,
@@ -255,6 +297,7 @@ export class Adaptive {
       minimum: manual ?? scaling.minimum,
       maximum: manual ?? scaling.maximum,
       waitCount,
+      ...(this.targetDurationValue !== undefined ? { targetDuration: this.targetDurationValue } : {}),
       plan: cluster.plan,
       requested: cluster.requested,
       closeCounts: before,

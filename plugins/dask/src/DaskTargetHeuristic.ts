@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { type HeuristicResult, PLUGIN_OPTIONS, type ScalingHeuristic, type SchedulerSnapshot } from '@ebbtide/core';
+import { type HeuristicContext, type HeuristicResult, PLUGIN_OPTIONS, type ScalingHeuristic, type SchedulerSnapshot } from '@ebbtide/core';
 import { adaptiveTarget } from './adaptiveTarget.js';
 import { DASK_DEFAULT_SETTINGS, type DaskHeuristicSettings } from './config.js';
 
@@ -9,7 +9,9 @@ import { DASK_DEFAULT_SETTINGS, type DaskHeuristicSettings } from './config.js';
 export class DaskTargetHeuristic implements ScalingHeuristic {
   constructor(@inject(PLUGIN_OPTIONS) private readonly settings: DaskHeuristicSettings = DASK_DEFAULT_SETTINGS) {}
 
-  target(snapshot: SchedulerSnapshot): HeuristicResult {
-    return adaptiveTarget(snapshot, this.settings);
+  /** A `targetDuration` in the context (set at run time through `adapt`) wins over the configured one. */
+  target(snapshot: SchedulerSnapshot, ctx?: HeuristicContext): HeuristicResult {
+    const duration = ctx?.targetDuration;
+    return adaptiveTarget(snapshot, duration === undefined ? this.settings : { ...this.settings, targetDuration: duration });
   }
 }

@@ -23,10 +23,17 @@ export interface UpOptions {
  * @throws EbbtideError `CONFIG_INVALID` for a non-loopback host without a token, or an address
  *   that cannot be bound.
  */
-export async function listenDashboard(kernel: Kernel, recentLog?: RecentLog): Promise<DashboardServer | undefined> {
+export async function listenDashboard(kernel: Kernel, recentLog?: RecentLog, onShutdown?: (reason: string) => void): Promise<DashboardServer | undefined> {
   const dash = dashboardOptions(kernel.config);
   if (!dash.enabled) return undefined;
-  return DashboardServer.listen({ host: dash.host, port: dash.port, token: dash.token, ...(recentLog ? { recentLog } : {}), logger: kernel.logger.child({ component: 'dashboard' }) });
+  return DashboardServer.listen({
+    host: dash.host,
+    port: dash.port,
+    token: dash.token,
+    ...(recentLog ? { recentLog } : {}),
+    ...(onShutdown ? { onShutdown } : {}),
+    logger: kernel.logger.child({ component: 'dashboard' }),
+  });
 }
 
 /** The line that says where the dashboard is (the token itself is never printed). */
@@ -95,8 +102,11 @@ export async function upCommand(kernel: Kernel, io: CliIo, options: UpOptions = 
   const fd = options.record ? openRecording(options.record) : undefined;
   let server: DashboardServer | undefined;
   let auto: Autoscaler;
+  // POST /api/shutdown: the same clean shutdown as SIGTERM (a client attached by URL cannot signal us).
+  let requestShutdown!: (reason: string) => void;
+  const shutdownRequested = new Promise<string>((resolve) => (requestShutdown = resolve));
   try {
-    server = await listenDashboard(kernel, options.recentLog);
+    server = await listenDashboard(kernel, options.recentLog, requestShutdown);
     auto = await Autoscaler.start(kernel);
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
@@ -140,6 +150,7 @@ export async function upCommand(kernel: Kernel, io: CliIo, options: UpOptions = 
         void auto.backend.close().finally(() => process.exit(130));
       }),
     launcher.gone,
+    shutdownRequested,
     auto.stoppedItself.then((reason) => ({ stoppedItself: reason })),
   ]);
   launcher.sub?.unsubscribe();
@@ -154,7 +165,7 @@ export async function upCommand(kernel: Kernel, io: CliIo, options: UpOptions = 
     return 1;
   }
   io.stdout(`received ${signal}: shutting down (shutdown.workers ${config.shutdown.workers})\n`);
-  const summary = await auto.shutdown(`signal ${signal}`, { retire: external });
+  const summary = await auto.shutdown(signal.startsWith('SIG') ? `signal ${signal}` : signal, { retire: external });
   if (recording) {
     recording.sub.unsubscribe();
     await new Promise<void>((r) => recording!.stream.end(r));
