@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { asyncScheduler, filter, firstValueFrom, scan, timeout } from 'rxjs';
 import { type BackendWorkerStatus, MemoryLogger } from '@ebbtide/core';
 import { YarnBackend } from '@ebbtide/backend-yarn';
-import { type YarnServer, pidsWithEnv, rmGet, startYarn, testYarnOptions } from '../support/yarn.js';
+import { type YarnServer, pidsWithEnv, processesWithEnv, rmGet, startYarn, testYarnOptions } from '../support/yarn.js';
 
 const RUN = `r${process.pid}`;
 const spec = (name: string) => ({ name, scheduler: 'tcp://127.0.0.1:1', nthreads: 1, memoryLimit: 0 });
@@ -141,20 +141,34 @@ describe('YARN backend faults against a real YARN (test/servers/yarn)', function
   it('memory-killed: a worker over its container memory is reported failed once, YARN relaunches it, a start takes it back without a duplicate', async () => {
     const cluster = `m${process.pid % 100000}`;
     const name = `${cluster}-0`;
-    // 128 MiB containers; the worker grows to ~300 MiB of resident memory, then waits.
-    const hog = ['bash', '-c', 'exec python3 -c "import time; b = bytearray(300 * 1024 * 1024); time.sleep(3600)"'];
+    // 128 MiB containers. The first run grows to ~300 MiB of resident memory (the NodeManager's
+    // monitor kills it); the relaunched one finds the marker and stays small.
+    const marker = join(stateDir, `${cluster}.first-run`);
+    const hog = ['bash', '-c', `if [ -e ${marker} ]; then exec sleep 3600; fi; touch ${marker}; exec python3 -c "import time; b = bytearray(300 * 1024 * 1024); time.sleep(3600)"`];
     const { b } = make({ command: hog, memory: 128 * 1024 * 1024 });
     const rec = record(b);
     await b.adopt({ cluster });
     await b.start([spec(name)]);
     const view = await rec.until('the memory kill', 180_000, (v) => v.get(name)?.phase === 'exited');
-    expect(view.get(name)?.failed).to.equal(true);
-    expect(view.get(name)?.reason).to.match(/container container_\S+ /);
-    expect(view.get(name)?.reason).to.match(/relaunches it under the same name/);
+    const killed = view.get(name)!;
+    expect(killed.failed).to.equal(true);
+    expect(killed.exitCode, killed.reason).to.equal(-104);
+    expect(killed.reason).to.match(/container container_\S+ killed for exceeding its physical memory limit \(exit status -104 KILLED_EXCEEDED_PMEM\)/);
+    // The NodeManager's own diagnostics.
+    expect(killed.reason).to.match(/beyond the 'PHYSICAL' memory limit/);
+    expect(killed.reason).to.match(/relaunches it under the same name/);
     expect(rec.all.filter((s) => s.name === name && s.phase === 'exited')).to.have.length(1);
     // The core asks for the name again after its backoff: the relaunched instance is taken back.
     await b.start([spec(name)]);
-    const svc = await rmGet<{ components: Array<{ number_of_containers: number }> }>(yarn.url, `/app/v1/services/ebbtide-${cluster}`);
+    await rec.until('the relaunched instance running', 180_000, (v) => v.get(name)?.phase === 'running');
+    const svc = await rmGet<{ components: Array<{ number_of_containers: number; containers?: Array<{ id: string; component_instance_name: string }> }> }>(yarn.url, `/app/v1/services/ebbtide-${cluster}`);
     expect(svc.body.components[0]!.number_of_containers, 'no second instance requested').to.equal(1);
+    const containers = svc.body.components[0]!.containers ?? [];
+    expect(containers.map((c) => c.component_instance_name)).to.deep.equal([name]);
+    expect(containers[0]!.id, 'a new container').to.not.equal(/container_\S+/.exec(killed.reason ?? '')?.[0]);
+    // Every live process of the name belongs to that one container (none left of the killed one).
+    const procs = processesWithEnv({ EBBTIDE_TEST_RUN: RUN, EBBTIDE_WORKER_NAME: name });
+    expect([...new Set(procs.map((p) => p.container))], JSON.stringify(procs)).to.deep.equal([containers[0]!.id]);
+    expect(rec.all.filter((s) => s.name === name && s.phase === 'exited'), 'reported once').to.have.length(1);
   });
 });

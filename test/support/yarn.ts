@@ -86,6 +86,25 @@ export function pidsWithEnv(pairs: Record<string, string>): number[] {
   return out;
 }
 
+/**
+ * Live processes whose environment has `key=value`, each with its command line and the
+ * `CONTAINER_ID` YARN put in its environment: a container runs a few processes (the launch
+ * script's shells, then the worker), so duplicates are counted by container, not by process.
+ */
+export function processesWithEnv(pairs: Record<string, string>): Array<{ pid: number; container: string | undefined; cmd: string }> {
+  const out: Array<{ pid: number; container: string | undefined; cmd: string }> = [];
+  for (const pid of pidsWithEnv(pairs)) {
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      out.push({ pid, container: env.find((e) => e.startsWith('CONTAINER_ID='))?.slice('CONTAINER_ID='.length), cmd });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 /** GET a path of the RM's own REST API (an independent look, not through the backend). */
 export async function rmGet<T = unknown>(url: string, path: string, user = 'ebbtide'): Promise<{ status: number; body: T }> {
   const sep = path.includes('?') ? '&' : '?';

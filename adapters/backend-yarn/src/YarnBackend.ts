@@ -24,7 +24,7 @@ import { type ComponentView, indexOf, liveIndices, nameOf, planAddition, planRem
 import { INSTANCE_NAME_TOKEN, buildLaunchCommand, resolveCommand } from './launchCommand.js';
 import { RmClient, apiError, diagnosticsOf } from './RmClient.js';
 import { ServiceLock } from './ServiceLock.js';
-import { type ApiComponent, type ApiContainer, type ApiService, ENDED_STATES, RUNNING_STATES, SERVICES, servicePath } from './servicesApi.js';
+import { type ApiComponent, type ApiContainer, type ApiService, ENDED_CONTAINER_STATES, ENDED_STATES, RUNNING_STATES, SERVICES, servicePath } from './servicesApi.js';
 import { YarnProbe } from './YarnProbe.js';
 
 interface Worker {
@@ -509,7 +509,12 @@ export class YarnBackend implements ResourceBackend {
 
   /** Applies the service view to one worker; true when its reported status changed. */
   private updateWorker(w: Worker, view: View, running: Set<string> | undefined, now: number): boolean {
-    const c = view.containers.get(w.name);
+    const listed = view.containers.get(w.name);
+    // The AM lists an ended container (FAILED/SUCCEEDED) under its instance until the relaunch
+    // gets a new one. A worker without a container (a name taken back after its failure was
+    // reported) must wait for that new one, not take the ended one, whose end would be
+    // reported a second time.
+    const c = listed && !w.containerId && ENDED_CONTAINER_STATES.has(listed.state ?? '') ? undefined : listed;
     if (w.stopping) {
       if (view.live.has(w.index)) return false;
       const containerGone = !w.containerId || !running || !running.has(w.containerId);
@@ -537,7 +542,7 @@ export class YarnBackend implements ResourceBackend {
     // An instance without a container is relaunching after a failure, or its AM is recovering
     // after a restart (the same container comes back): only a different container, or ours in
     // a final state, tells that ours ended.
-    if (w.containerId && c && (c.id !== w.containerId || c.state === 'FAILED' || c.state === 'SUCCEEDED')) {
+    if (w.containerId && c && (c.id !== w.containerId || ENDED_CONTAINER_STATES.has(c.state ?? ''))) {
       const ended = w.containerId;
       const succeeded = c?.id === ended && c.state === 'SUCCEEDED';
       // YARN relaunches the instance (restart_policy ALWAYS): it stays wanted, untracked, until

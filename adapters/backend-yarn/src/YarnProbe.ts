@@ -27,6 +27,9 @@ interface ClusterMetrics {
   };
 }
 
+/** ContainerExitStatus.INVALID: no exit status known. */
+const INVALID_EXIT = -1000;
+
 /** Jersey 1 (Hadoop's RM REST) writes a one-element list as a bare object and an empty one as null. */
 export function asArray<T>(v: T[] | T | null | undefined): T[] {
   if (v === null || v === undefined) return [];
@@ -84,7 +87,14 @@ export class YarnProbe {
     return (app?.app?.diagnostics ?? '').trim().replace(/\s+/g, ' ').slice(0, 1000);
   }
 
-  /** Exit status and diagnostics of a finished container, from its NodeManager's REST API. */
+  /**
+   * Exit status and diagnostics of a finished container, from its NodeManager's REST API — the
+   * only REST API that has them: the RM lists live containers only (its app attempt containers
+   * endpoint answers 404 for an ended one) and the Services API's container record has no exit
+   * status. The NodeManager keeps a finished container only until the RM tells it the AM has
+   * seen the end (the AM's next allocate after it learnt it, then the NodeManager's next
+   * heartbeat: 1–2 s with YARN's default intervals).
+   */
   async containerExit(containerId: string, host?: string): Promise<{ exitStatus?: number; diagnostics?: string } | undefined> {
     const nodes = await this.json<Nodes>('/ws/v1/cluster/nodes');
     const all = asArray(nodes?.nodes?.node).filter((n) => !/:0$/.test(n.nodeHTTPAddress ?? ''));
@@ -95,7 +105,9 @@ export class YarnProbe {
         const res = await fetch(`http://${node.nodeHTTPAddress}/ws/v1/node/containers/${containerId}`, { headers: { accept: 'application/json' } });
         if (!res.ok) continue;
         const body = (await res.json()) as { container?: { exitCode?: number; diagnostics?: string } };
-        if (body.container) return { ...(body.container.exitCode === undefined ? {} : { exitStatus: body.container.exitCode }), diagnostics: body.container.diagnostics ?? '' };
+        const code = body.container?.exitCode;
+        // -1000 (ContainerExitStatus.INVALID): the NodeManager has no exit status for it (yet).
+        if (body.container) return { ...(code === undefined || code === INVALID_EXIT ? {} : { exitStatus: code }), diagnostics: body.container.diagnostics ?? '' };
       } catch (e) {
         this.logger.debug({ event: 'yarn.nm-look-failed', node: node.nodeHTTPAddress, error: describeError(e) }, 'NodeManager look failed');
       }

@@ -40,6 +40,9 @@ export const RUNNING_STATES = new Set(['STARTED', 'STABLE', 'FLEX']);
 /** Service states after which nothing runs until the service is destroyed and made again. */
 export const ENDED_STATES = new Set(['STOPPED', 'FAILED', 'SUCCEEDED']);
 
+/** Container states the AM gives a container that ended (it stays listed until the relaunch has a new one). */
+export const ENDED_CONTAINER_STATES = new Set(['FAILED', 'SUCCEEDED']);
+
 export const SERVICES = '/app/v1/services';
 
 export function servicePath(service: string): string {

@@ -4,30 +4,37 @@ import java.io.File;
 import java.io.FileOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.yarn.conf.YarnConfiguration;
 import org.apache.hadoop.yarn.server.MiniYARNCluster;
+import org.apache.hadoop.yarn.server.resourcemanager.rmnode.RMNode;
 import org.apache.hadoop.yarn.webapp.util.WebAppUtils;
 
 /**
- * One ResourceManager (serving the YARN Services REST API) and one NodeManager in this JVM, set up
- * the way Hadoop's own yarn-service tests do (ServiceTestUtils.setupInternal): a local ZooKeeper
- * for the service registry, the local file system as the cluster FS, small allocations.
+ * One ResourceManager (serving the YARN Services REST API) in this JVM and one NodeManager in a
+ * child JVM (NodeManagerMain), set up the way Hadoop's own yarn-service tests do
+ * (ServiceTestUtils.setupInternal): a local ZooKeeper for the service registry, the local file
+ * system as the cluster FS, small allocations.
  *
  * The service AM is a separate JVM launched by the NodeManager. Because the cluster sets
- * yarn.is.minicluster=true, the AM is handed this JVM's java.class.path, so this JVM must be
- * started with plain {@code java -cp} (start.mjs does). The AM reads the cluster's addresses from
- * the yarn-site.xml that this class writes into {@code --conf-dir}, the first classpath entry.
+ * yarn.is.minicluster=true, the Services API (in this JVM) hands the AM this JVM's
+ * java.class.path, so this JVM must be started with plain {@code java -cp} (start.mjs does). The
+ * AM and the NodeManager read the cluster's addresses from the yarn-site.xml that this class
+ * writes into {@code --conf-dir}, the first classpath entry.
  *
  * Prints {@code harness-ready <rm web host:port>} on stdout once the NodeManager has registered,
  * then runs until the JVM is asked to exit; the shutdown hook stops the NodeManager (which kills
- * its containers), the ResourceManager and ZooKeeper.
+ * its containers), the ResourceManager and ZooKeeper. The NodeManager's log is DIR/nm.log.
  */
 public final class YarnHarness {
   public static void main(String[] args) {
@@ -71,24 +78,11 @@ public final class YarnHarness {
         "org.apache.hadoop.security.AuthenticationFilterInitializer,"
             + "org.apache.hadoop.security.HttpCrossOriginFilterInitializer");
     conf.setInt(YarnConfiguration.RM_SCHEDULER_MINIMUM_ALLOCATION_MB, 128);
-    conf.setInt(YarnConfiguration.YARN_MINICLUSTER_NM_PMEM_MB, a.nmMemoryMb);
-    conf.setInt(YarnConfiguration.NM_VCORES, a.nmVcores);
     conf.setLong(YarnConfiguration.DISPATCHER_DRAIN_EVENTS_TIMEOUT, 1000);
     conf.set(YarnConfiguration.NM_AUX_SERVICES, "");
     conf.setBoolean(YarnConfiguration.TIMELINE_SERVICE_ENABLED, false);
     conf.setInt(YarnConfiguration.NM_MAX_PER_DISK_UTILIZATION_PERCENTAGE, 100);
     conf.setLong(YarnConfiguration.DEBUG_NM_DELETE_DELAY_SEC, 0);
-    // Memory enforcement as on a real cluster (a container over its physical memory is killed
-    // with exit status -104); virtual memory is not checked, as in Hadoop's tests.
-    conf.setBoolean(YarnConfiguration.YARN_MINICLUSTER_CONTROL_RESOURCE_MONITORING, true);
-    conf.setBoolean(YarnConfiguration.NM_PMEM_CHECK_ENABLED, true);
-    conf.setBoolean(YarnConfiguration.NM_VMEM_CHECK_ENABLED, false);
-    conf.setLong(YarnConfiguration.NM_CONTAINER_MON_INTERVAL_MS, 1000);
-    // Without these the monitor cannot read a container's memory and never kills it.
-    conf.set(YarnConfiguration.NM_CONTAINER_MON_RESOURCE_CALCULATOR,
-        "org.apache.hadoop.yarn.util.ResourceCalculatorPlugin");
-    conf.set(YarnConfiguration.NM_CONTAINER_MON_PROCESS_TREE,
-        "org.apache.hadoop.yarn.util.ProcfsBasedProcessTree");
     // Fast heartbeats: containers are assigned on NM heartbeats.
     conf.setLong(YarnConfiguration.RM_NM_HEARTBEAT_INTERVAL_MS, 300);
     conf.setLong("yarn.service.readiness-check-interval.seconds", 1);
@@ -108,11 +102,14 @@ public final class YarnHarness {
     conf.set("yarn.scheduler.capacity.root.small.user-limit-factor", "100");
     conf.set("yarn.scheduler.capacity.maximum-am-resource-percent", "1.0");
 
-    // No NodeManager web server: its Guice filter would take over the RM's (one static
-    // GuiceFilter per JVM) and the RM's /ws/v1 and /app/v1 routes would answer 404.
-    MiniYARNCluster cluster = new MiniYARNCluster("ebbtide-yarn", 1, 1, 1, false);
+    // The ResourceManager only; the NodeManager runs in a JVM of its own (NodeManagerMain says
+    // why) so that its web server, which gives finished containers' exit statuses, works too.
+    MiniYARNCluster cluster = new MiniYARNCluster("ebbtide-yarn", 1, 0, 1, 1);
+    AtomicReference<Process> nm = new AtomicReference<>();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // The NodeManager first: stopping it kills its containers and tells the RM.
+      stopNodeManager(nm.get());
       try {
         cluster.stop();
       } catch (Throwable t) {
@@ -128,10 +125,10 @@ public final class YarnHarness {
 
     cluster.init(conf);
     cluster.start();
-    waitForNodeManager(cluster);
 
     Configuration live = cluster.getConfig();
-    // Everything the AM needs to reach this cluster (RM addresses with their real ports, ZK).
+    // Everything the AM and the NodeManager need to reach this cluster (RM addresses with their
+    // real ports, ZK, the settings above).
     File yarnSite = new File(confDir, "yarn-site.xml");
     File tmp = new File(confDir, "yarn-site.xml.tmp");
     try (OutputStream os = new FileOutputStream(tmp)) {
@@ -139,18 +136,61 @@ public final class YarnHarness {
     }
     Files.move(tmp.toPath(), yarnSite.toPath(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
 
+    nm.set(startNodeManager(a, dir));
+    waitForNodeManager(cluster, nm.get(), new File(dir, "nm.log"));
+
     String web = WebAppUtils.getRMWebAppURLWithoutScheme(live);
     System.out.println("harness-ready " + web);
     System.out.flush();
     stopped.await();
   }
 
-  private static void waitForNodeManager(MiniYARNCluster cluster) throws InterruptedException {
-    for (int i = 0; i < 600; i++) {
-      if (cluster.getResourceManager().getRMContext().getRMNodes().size() >= 1) return;
+  /** Same java, same classpath (the conf dir with yarn-site.xml first), same --add-opens. */
+  private static Process startNodeManager(Args a, File dir) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    for (String opt : a.addOpens.trim().split("\\s+")) if (!opt.isEmpty()) cmd.add(opt);
+    cmd.addAll(List.of("-Xmx512m", "-Djava.net.preferIPv4Stack=true",
+        "-cp", System.getProperty("java.class.path"),
+        NodeManagerMain.class.getName(),
+        "--dir", new File(dir, "nm").getAbsolutePath(),
+        "--nm-memory-mb", String.valueOf(a.nmMemoryMb),
+        "--nm-vcores", String.valueOf(a.nmVcores)));
+    File log = new File(dir, "nm.log");
+    return new ProcessBuilder(cmd)
+        .directory(dir)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
+        // stdin stays a pipe from this JVM: NodeManagerMain exits when it closes.
+        .start();
+  }
+
+  private static void stopNodeManager(Process p) {
+    if (p == null || !p.isAlive()) return;
+    p.destroy(); // SIGTERM: NodeManagerMain's hook stops the NodeManager
+    try {
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+    }
+  }
+
+  /** Until the RM lists the node with its web port (the NodeManager registers after its web server starts). */
+  private static void waitForNodeManager(MiniYARNCluster cluster, Process nm, File log) throws Exception {
+    for (int i = 0; i < 1200; i++) {
+      if (!nm.isAlive()) {
+        throw new IllegalStateException("the NodeManager JVM exited (" + nm.exitValue() + ") before it registered; see " + log);
+      }
+      for (RMNode node : cluster.getResourceManager().getRMContext().getRMNodes().values()) {
+        if (node.getHttpPort() > 0) return;
+      }
       Thread.sleep(100);
     }
-    throw new IllegalStateException("the NodeManager did not register with the ResourceManager within 60s");
+    throw new IllegalStateException("the NodeManager did not register with the ResourceManager within 120s; see " + log);
   }
 
   private static final class Args {
