@@ -3,9 +3,10 @@
 // it with plain `java -cp` (the service AM inherits this classpath: MiniYARNCluster sets
 // yarn.is.minicluster), checks the RM's REST and Services APIs answer, and prints
 //   ready YARN_RM=http://127.0.0.1:PORT
-// Runs until SIGTERM/SIGINT (or until its parent goes away), then stops the JVM, which stops the
-// NodeManager and with it every container, and finally kills any process still running in DIR
-// (a container of a JVM that had to be SIGKILLed).
+// The JVM runs the ResourceManager and starts the NodeManager as a child JVM (YarnHarness,
+// NodeManagerMain). Runs until SIGTERM/SIGINT (or until its parent goes away), then stops the
+// JVM, which stops the NodeManager and with it every container, and finally kills any process
+// still running in DIR (the NodeManager JVM or a container of a JVM that had to be SIGKILLed).
 //
 // Usage: node test/servers/yarn/start.mjs --dir DIR [--nm-memory-mb 4096] [--nm-vcores 8]
 //          [--am-memory-mb 512] [--small-queue-percent 25] [--java /path/to/java]
