@@ -84,23 +84,42 @@ export interface ProposedWorker {
 }
 
 /**
- * Reserved for worker pools (not built yet): the target spread over pools, per pool what was
- * wanted, what its bounds and state allowed, and why.
+ * One pool's share of a tick (see docs/pools.md): what the allocation step wanted of it, what
+ * its bounds and state allowed, and why; then what its guard rails made of that (`target`) and
+ * the pool's own recommendation.
  */
 export interface PoolAllocation {
   pool: string;
+  /** Workers the demand asked of this pool (its floor, its share of a resource's demand, the spill-over that reached it). */
   wanted: number;
+  /** What its bounds, its capacity state and the cluster's maximum allowed: the allocation. */
   allowed: number;
+  /** Why it got `allowed` (`cheapest pool with room`, `skipped: capacity-limited until 12:03:10 after 3 failed starts`, ...). */
   reason?: string;
+  /** Its plan before the tick. */
+  plan?: number;
+  /** After the pool's guard rails (stabilisation, policies, cooldown, blind fallback). */
+  target?: number;
+  /** Relative price per worker-hour. */
+  cost?: number;
+  /** The pool's recommendation after its own `waitCount` hysteresis. */
+  recommendation?: Recommendation;
 }
 
 /**
- * Reserved for guard rails (not built yet): a rule that changed the outcome (a stabilisation
- * window, a rate policy, a cooldown, a cron floor) and what it did.
+ * A guard rail that changed the outcome (a stabilisation window, a rate policy, a cooldown, a
+ * cron floor or ceiling, the blind fallback, a capacity hold) and what it did, in words:
+ * `capped by scaleDown.policies: 25% per 60s`, `held by stabilizationWindow 300s: highest recent 12`.
  */
 export interface GuardEffect {
+  /** The rule: `scaleDown.policies`, `scaleUp.stabilizationWindow`, `scaleDown.cooldown`, `schedule`, `blind`, `capacity`. */
   guard: string;
   effect: string;
+  /** The pool it applied to; absent for the cluster-wide rules (`adaptive.*`). */
+  pool?: string;
+  /** The number before and after the rule. */
+  from?: number;
+  to?: number;
 }
 
 /**
@@ -135,9 +154,9 @@ export interface DecisionRecord {
    * when they applied, `blind`, `capacity` and `manual` (`{ n, heuristicTarget }`).
    */
   explanation: Explanation;
-  /** Reserved for worker pools (not built yet). */
+  /** With pools: each pool's share, in allocation order (absent with the single default pool). */
   allocation?: PoolAllocation[];
-  /** Reserved for guard rails (not built yet). */
+  /** Each guard rail that changed the outcome this tick, in the order they applied. */
   guards?: GuardEffect[];
   outcome?: DecisionOutcome;
   /** Set while the scheduler cannot be read: since when (clock seconds). Nothing is scaled then. */

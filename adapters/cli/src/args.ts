@@ -60,7 +60,7 @@ export function parseArgs(argv: readonly string[], specs: Record<string, OptionS
       out.options[name] = spec.value ? takeValue(`--${name}`) : true;
       if (spec.multiple && typeof out.options[name] === 'string') (out.lists[name] ??= []).push(out.options[name] as string);
     } else if (arg.startsWith('--') && (name.includes('.') || /^[a-z][A-Za-z]*$/.test(name))) {
-      if (!name.includes('.') && !['heuristic', 'workersToClose', 'workerKey', 'plugins'].includes(name)) {
+      if (!name.includes('.') && !['heuristic', 'workersToClose', 'workerKey', 'allocation', 'plugins'].includes(name)) {
         throw new EbbtideError('USAGE', `unknown option --${name}`, { hint: 'run `ebbtide --help`' });
       }
       out.flags[name] = takeValue(`--${name}`);

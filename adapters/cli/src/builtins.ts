@@ -4,6 +4,7 @@ import localBackendPlugin from '@ebbtide/backend-local';
 import mesosBackendPlugin from '@ebbtide/backend-mesos';
 import dashboardPlugin from '@ebbtide/dashboard';
 import yarnBackendPlugin from '@ebbtide/backend-yarn';
+import allocationPlugin from '@ebbtide/plugin-allocation';
 import daskPlugin from '@ebbtide/plugin-dask';
 import daskSchedulerPlugin from '@ebbtide/scheduler-dask';
 import embeddedPlugin from '@ebbtide/scheduler-embedded';
@@ -11,7 +12,7 @@ import simulatorPlugin from '@ebbtide/simulator';
 
 /** Plugins the `ebbtide` command registers before any configured one. */
 export function builtinPlugins(): EbbtidePlugin[] {
-  return [daskPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin, kubernetesBackendPlugin, mesosBackendPlugin, yarnBackendPlugin, simulatorPlugin, dashboardPlugin] as EbbtidePlugin[];
+  return [daskPlugin, allocationPlugin, embeddedPlugin, daskSchedulerPlugin, localBackendPlugin, kubernetesBackendPlugin, mesosBackendPlugin, yarnBackendPlugin, simulatorPlugin, dashboardPlugin] as EbbtidePlugin[];
 }
 
 /**
@@ -23,6 +24,7 @@ export function builtinDefaults(): Record<string, unknown> {
     heuristic: 'dask',
     workersToClose: 'dask',
     workerKey: 'none',
+    allocation: 'cheapest-first',
     scheduler: { type: 'embedded' },
     backend: { type: 'local' },
   };

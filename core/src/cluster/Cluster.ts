@@ -17,6 +17,12 @@ export interface ClusterOptions {
   workerStartTimeout: number;
   /** Seconds a planned worker may be missing from the scheduler before it is stopped and relaunched. */
   lostWorkerTimeout: number;
+  /**
+   * The pool this cluster's workers form (`pools:`): named in each `WorkerSpec`, its resources
+   * and labels also given to the workers as environment (see `poolWorkerEnv`). Absent: the
+   * single pool `default`.
+   */
+  pool?: { name: string; resources: Record<string, number>; labels: Record<string, string>; env: Record<string, string> };
 }
 
 export interface ScaleResult {
@@ -141,6 +147,11 @@ export class Cluster {
   /** True for names this cluster gives its workers (`{name}-{counter}`; `{name}-gpu-0` is another cluster's). */
   isOurs(worker: string): boolean {
     return this.ourName.test(worker);
+  }
+
+  /** Its pool's name for a worker of this cluster (`default` without pools), else null. */
+  poolOf(worker: string): string | null {
+    return this.isOurs(worker) ? (this.options.pool?.name ?? 'default') : null;
   }
 
   /**
@@ -399,13 +410,15 @@ export class Cluster {
     ]);
     if (toStart.length) {
       const scheduler = this.options.schedulerAddress();
-      const env = this.options.workerEnv?.();
+      const pool = this.options.pool;
+      const env = pool ? { ...this.options.workerEnv?.(), ...pool.env } : this.options.workerEnv?.();
       const specs: WorkerSpec[] = toStart.map((name) => ({
         name,
         scheduler,
         nthreads: this.options.nthreads,
         memoryLimit: this.options.memoryLimit,
         ...(env && Object.keys(env).length ? { env: { ...env } } : {}),
+        ...(pool ? { pool: { name: pool.name, resources: { ...pool.resources }, labels: { ...pool.labels } } } : {}),
       }));
       const at = this.now();
       for (const n of toStart) {

@@ -1,4 +1,6 @@
 import type { LogLevel } from '../logging/Logger.js';
+import type { BlindRule, ScalingPolicy, ScheduleEntry, SelectPolicy } from '../pools/GuardRails.js';
+import type { PoolConfig } from '../pools/PoolConfig.js';
 
 /**
  * The typed value each config format resolves to (what `options(config)` and the core see:
@@ -25,6 +27,11 @@ export interface FormatTypes {
   'log-format': 'pretty' | 'json';
   'cluster-name': string;
   'shutdown-workers': 'stop' | 'keep';
+  'scaling-policies': ScalingPolicy[];
+  'select-policy': SelectPolicy;
+  'blind-policy': BlindRule['policy'];
+  schedule: ScheduleEntry[];
+  pools: PoolConfig[];
 }
 
 type LeafValue<F> = F extends keyof FormatTypes ? FormatTypes[F] : F extends readonly (infer E)[] ? E : unknown;

@@ -1,6 +1,8 @@
 import convict from 'convict';
 import { LOG_LEVELS } from '../logging/Logger.js';
 import { MAX_DURATION_TEXT, parseBytes, parseCountOrInf, parseDuration, parsePositiveInteger, parseWholeNumber } from './parse.js';
+import { parsePoolEntries } from '../pools/PoolConfig.js';
+import { ConfigProblem, parseBlindPolicy, parsePolicies, parseSchedule, parseSelectPolicy } from '../pools/parseGuardRails.js';
 
 /**
  * The value formats shared by every config section, registered once with convict. Each format's
@@ -13,6 +15,22 @@ interface FormatDef {
   check(v: unknown): boolean;
   coerce?(v: string): unknown;
   resolve(v: unknown): unknown;
+  /** What exactly is wrong with a value `check` refuses (nested entries), instead of `expected`. */
+  problem?(v: unknown): string | undefined;
+}
+
+/** A format whose values a parser checks and types, with the parser's own words for what is wrong. */
+function parsed(name: string, expected: string, parse: (v: unknown) => unknown): FormatDef {
+  const problem = (v: unknown): string | undefined => {
+    try {
+      parse(v);
+      return undefined;
+    } catch (e) {
+      if (e instanceof ConfigProblem) return e.message;
+      throw e;
+    }
+  };
+  return { name, expected, check: (v) => problem(v) === undefined, coerce: jsonish, resolve: parse, problem };
 }
 
 function numberish(v: string): unknown {
@@ -162,6 +180,11 @@ export const FORMATS: readonly FormatDef[] = [
     check: (v) => v === 'stop' || v === 'keep',
     resolve: (v) => v,
   },
+  parsed('scaling-policies', 'a list of { type: workers|percent, value, period } such as [{ type: percent, value: 10, period: 60s }]', (v) => parsePolicies(v)),
+  parsed('select-policy', 'max, min or disabled', (v) => parseSelectPolicy(v)),
+  parsed('blind-policy', 'hold or scale-to', (v) => parseBlindPolicy(v)),
+  parsed('schedule', 'a list of { cron, duration, minimum?, maximum?, timezone? } such as [{ cron: "0 9 * * 1-5", duration: 8h, minimum: 4 }]', (v) => parseSchedule(v)),
+  parsed('pools', 'a list of pools { name, backend: { type, <type>: {...} }, minimum, maximum, cost, resources, labels, priority }', (v) => parsePoolEntries(v)),
   {
     name: 'log-format',
     expected: 'pretty or json',
@@ -182,7 +205,7 @@ export function registerFormats(): void {
     convict.addFormat({
       name: f.name,
       validate(v: unknown) {
-        if (!f.check(v)) throw new Error(`expected ${f.expected}`);
+        if (!f.check(v)) throw new Error(f.problem?.(v) ?? `expected ${f.expected}`);
       },
       ...(f.coerce ? { coerce: f.coerce } : {}),
     });

@@ -7,6 +7,9 @@ import type { EbbtideConfig } from './EbbtideConfig.js';
 import { FORMATS_BY_NAME, registerFormats } from './formats.js';
 import { coreSchema } from './coreSchema.js';
 import { type ConfigLeaf, type ConfigSchemaSection, envNameFor, isConfigLeaf, schemaLeaves } from './schema.js';
+import { validatePoolBackends } from '../pools/validatePoolBackends.js';
+import type { BlindRule } from '../pools/GuardRails.js';
+import type { PoolConfig } from '../pools/PoolConfig.js';
 
 /** Where each configuration value came from, later wins: default < file < env < flag. */
 export type ConfigSource = 'default' | 'preset' | 'file' | 'env' | 'flag';
@@ -267,7 +270,9 @@ export function loadConfig(sections: OwnedSchema[], sources: ConfigSources = {},
         } catch {
           got = 'undefined';
         }
-        lines.push(`${key}: ${invalid[2]}, got ${got}${sourceNote(sourcesOf[key] ?? 'default', key, leaves.get(key), sources.file)}`);
+        // A nested entry's parser names the entry and the value itself (`[1].period: expected ..., got ...`).
+        if (/^\[\d+\]/.test(invalid[2]!)) lines.push(`${key}${invalid[2]}${sourceNote(sourcesOf[key] ?? 'default', key, leaves.get(key), sources.file)}`);
+        else lines.push(`${key}: ${invalid[2]}, got ${got}${sourceNote(sourcesOf[key] ?? 'default', key, leaves.get(key), sources.file)}`);
         continue;
       }
       lines.push(line);
@@ -295,6 +300,17 @@ export function loadConfig(sections: OwnedSchema[], sources: ConfigSources = {},
       `adaptive.minimum: expected a whole number <= adaptive.maximum (${maximum}), got ${minimum}${sourceNote(sourcesOf['adaptive.minimum']!, 'adaptive.minimum', leaves.get('adaptive.minimum'), sources.file)}`,
       { key: 'adaptive.minimum', hint: 'Dask lets minimum silently win over maximum; ebbtide, like KEDA and the HPA, rejects it' },
     );
+  }
+
+  const pools = config.pools as PoolConfig[] | undefined;
+  if (Array.isArray(pools) && pools.length) {
+    validatePoolBackends(pools, schema, {
+      backend: config.backend,
+      cluster: config.cluster.name,
+      maximum,
+      blind: (config.adaptive as { blind?: BlindRule }).blind,
+      ...(sources.file ? { file: sources.file } : {}),
+    });
   }
 
   return { config, sources: sourcesOf, baseDir: baseDirOf(sources), schema };

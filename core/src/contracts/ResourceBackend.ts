@@ -14,6 +14,14 @@ export interface WorkerSpec {
    * scheduler's `EBBTIDE_TOKEN`). Backends add it to the worker's own environment.
    */
   env?: Record<string, string>;
+  /**
+   * The worker's pool (pools only): what one worker offers (Dask worker resources, `{ GPU: 1 }`)
+   * and its labels. The core also puts them in `env` (`EBBTIDE_WORKER_RESOURCES`,
+   * `EBBTIDE_WORKER_LABELS`, `DASK_DISTRIBUTED__WORKER__RESOURCES__<NAME>`), so a backend that
+   * passes `env` on needs nothing more; one that can ask its resource manager for them (a GPU
+   * request) may read them here.
+   */
+  pool?: { name: string; resources: Record<string, number>; labels: Record<string, string> };
 }
 
 export type BackendWorkerPhase = 'pending' | 'running' | 'stopping' | 'exited';

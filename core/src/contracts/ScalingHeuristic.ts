@@ -23,6 +23,12 @@ export interface HeuristicResult {
   /** Workers wanted now, before clamping to [minimum, maximum]. A whole number >= 0. */
   target: number;
   explanation: Explanation;
+  /**
+   * Units of each resource the work needs now (`{ GPU: 3 }`), for pools that offer resources.
+   * Optional: without it the core estimates it from the snapshot's `resources` the way Dask
+   * estimates CPU (docs/pools.md, "resource-aware demand").
+   */
+  demand?: Record<string, number>;
 }
 
 /**

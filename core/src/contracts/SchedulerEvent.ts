@@ -41,7 +41,7 @@ export interface WorkerRemovedEvent {
 /**
  * A task entered a state. `prefix` is required the first time a key is seen. `worker` is required
  * for `processing`. `duration` (seconds) on a transition to `memory` is the compute time and
- * feeds the prefix's duration average.
+ * feeds the prefix's duration average. `resources`, like `prefix`, comes with the first event.
  */
 export interface TaskTransitionEvent {
   type: 'task.transition';
@@ -50,6 +50,11 @@ export interface TaskTransitionEvent {
   to: TaskState;
   worker?: string;
   duration?: number;
+  /**
+   * Resources one run of the task needs (Dask's resource restrictions, `{ GPU: 1 }`); given with
+   * the first event of a key, kept for its later ones.
+   */
+  resources?: Record<string, number>;
 }
 
 /** A heartbeat saw a task of `prefix` executing for `elapsed` seconds. */

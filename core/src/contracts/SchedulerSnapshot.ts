@@ -19,6 +19,21 @@ export interface SchedulerSnapshot {
    * every worker. Absent in saved snapshots.
    */
   totals?: SnapshotTotals;
+  /**
+   * Tasks that need a resource (Dask's `resources={'GPU': 1}`), by resource name; absent when no
+   * task needs one. Pools that offer a resource are scaled for these (docs/pools.md).
+   */
+  resources?: Record<string, ResourceTasks>;
+}
+
+/** The tasks that need one resource. */
+export interface ResourceTasks {
+  /** Tasks needing it that wait for a worker (queued or unrunnable). */
+  waiting: number;
+  /** Tasks needing it that are processing on a worker. */
+  processing: number;
+  /** Units of the resource those tasks need (waiting and processing), by task prefix. */
+  units: Record<string, number>;
 }
 
 /** Sums over a snapshot's workers. */

@@ -1,7 +1,8 @@
 export type { WorkerInfo, WorkerStatus } from './WorkerInfo.js';
 export { WORKER_STATUSES, isWorkerBusy, workerTaskCount } from './WorkerInfo.js';
 export type { TaskPrefixInfo } from './TaskPrefixInfo.js';
-export type { SchedulerSnapshot, SnapshotFile, SnapshotTotals } from './SchedulerSnapshot.js';
+export type { ResourceTasks, SchedulerSnapshot, SnapshotFile, SnapshotTotals } from './SchedulerSnapshot.js';
+export type { AllocationRequest, AllocationResult, PoolAllocator, PoolCapacityLimit, PoolShare, PoolView } from './PoolAllocator.js';
 export type { Explanation, HeuristicContext, HeuristicResult, ScalingHeuristic } from './ScalingHeuristic.js';
 export type { WorkerKey } from './WorkerKey.js';
 export type { WorkersToClose, WorkersToCloseQuery } from './WorkersToClose.js';

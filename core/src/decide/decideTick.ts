@@ -21,6 +21,11 @@ export interface DecideTickInput {
   /** Defaults to the snapshot's worker names. */
   requested?: readonly string[];
   closeCounts?: Readonly<Record<string, number>>;
+  /**
+   * Guard rails between the clamp and the hysteresis (docs/guard-rails.md): given the clamped
+   * target, returns the one to act on. Absent: the clamped target is acted on (Dask).
+   */
+  guard?: (safeTarget: number) => number;
 }
 
 /**
@@ -32,7 +37,9 @@ export function decideTick(input: DecideTickInput): DecisionRecord {
   const observed = snapshot.workers.map((w) => w.name);
   const ctx = { minimum: input.minimum, maximum: input.maximum, ...(input.targetDuration !== undefined ? { targetDuration: input.targetDuration } : {}) };
   const { target, explanation } = heuristic.target(snapshot, ctx);
-  const { safeTarget, cappedBy } = clampTarget(target, input.minimum, input.maximum);
+  const clamped = clampTarget(target, input.minimum, input.maximum);
+  const { cappedBy } = clamped;
+  const safeTarget = input.guard ? input.guard(clamped.safeTarget) : clamped.safeTarget;
 
   const memo = new Map<number, string[]>();
   const proposal = (t: number): string[] => {

@@ -1,6 +1,7 @@
 import { BehaviorSubject, Subject, type Observable, type SchedulerLike, type Subscription, defer, exhaustMap, from, interval, merge, of, switchMap } from 'rxjs';
 import type { DecisionOutcome, DecisionRecord, ProposedWorker, ScalingMode } from '../DecisionRecord.js';
-import type { Cluster } from '../cluster/Cluster.js';
+import type { ClusterLike } from '../cluster/ClusterLike.js';
+import type { PoolSet } from '../pools/PoolSet.js';
 import type { ScalingHeuristic } from '../contracts/ScalingHeuristic.js';
 import type { SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
 import type { WorkerKey } from '../contracts/WorkerKey.js';
@@ -23,7 +24,13 @@ export interface AdaptiveOptions {
 export interface AdaptiveDeps {
   store: SchedulerStateStore;
   scheduler: Pick<SchedulerAdapter, 'retire'>;
-  cluster: Cluster;
+  /** A `Cluster`, or the `pools` set itself. */
+  cluster: ClusterLike;
+  /**
+   * With worker pools or guard rails (docs/pools.md, docs/guard-rails.md): the set that decides
+   * across pools and acts on them; `cluster` is then this set.
+   */
+  pools?: PoolSet;
   heuristic: ScalingHeuristic;
   strategy: WorkersToClose;
   workerKey: WorkerKey;
@@ -289,7 +296,7 @@ export class Adaptive {
     // Manual: the target is n, clamped to nothing but n, and acted on at once (no hysteresis).
     const waitCount = manual === undefined ? this.waitCountValue : 1;
     const before = this.closeCounts;
-    const record = decideTick({
+    const tickInput = {
       snapshot,
       heuristic: this.deps.heuristic,
       strategy: this.deps.strategy,
@@ -301,7 +308,11 @@ export class Adaptive {
       plan: cluster.plan,
       requested: cluster.requested,
       closeCounts: before,
-    });
+    };
+    const blindSince = store.connected ? undefined : (this.blindSince ?? time);
+    const record = this.deps.pools
+      ? this.deps.pools.decide(tickInput, { time, manual: manual !== undefined, ...(blindSince !== undefined ? { blindSince } : {}) })
+      : decideTick(tickInput);
     this.closeCounts = record.closeCounts;
     record.tick = tick;
     record.time = time;
@@ -336,7 +347,8 @@ export class Adaptive {
       record.closeCounts = {};
       delete record.proposed;
       record.blind = { since: this.blindSince };
-      if (record.recommendation.status !== 'same') {
+      // A blind rule that scales to a floor (adaptive.blind / a pool's blind) is acted on.
+      if (record.recommendation.status !== 'same' && !record.guards?.some((g) => g.guard === 'blind')) {
         record.explanation = { ...record.explanation, blind: `scheduler connection lost since ${this.blindSince}: holding ${record.recommendation.status === 'up' ? 'the scale-up' : 'the scale-down'} until it is back` };
         record.recommendation = { status: 'same' };
       }
@@ -379,19 +391,30 @@ export class Adaptive {
     ];
   }
 
-  private async act(record: DecisionRecord): Promise<DecisionOutcome> {
+  private act(record: DecisionRecord): Promise<DecisionOutcome> {
+    const pools = this.deps.pools;
+    if (pools) return pools.act(record, { act: () => this.actOn(record), down: (workers) => this.retireAndStop(record, workers) });
+    return this.actOn(record);
+  }
+
+  private async actOn(record: DecisionRecord): Promise<DecisionOutcome> {
     const rec = record.recommendation;
-    const { cluster, scheduler } = this.deps;
     if (rec.status === 'up') {
-      const { started } = await cluster.scale(rec.n);
+      const { started } = await this.deps.cluster.scale(rec.n);
       this.logger.info({ event: 'scale.up', tick: record.tick, from: record.inputs?.plan, to: rec.n, started }, 'up');
       return { status: 'scaled-up', started };
     }
     if (rec.status !== 'down') return { status: 'none' };
-    this.logger.info({ event: 'scale.down', tick: record.tick, workers: rec.workers }, 'retiring workers');
+    return this.retireAndStop(record, rec.workers);
+  }
+
+  /** Cancels the workers that never connected, retires the others through the scheduler, stops what it let go. */
+  private async retireAndStop(record: DecisionRecord, workers: readonly string[]): Promise<DecisionOutcome> {
+    const { cluster, scheduler } = this.deps;
+    this.logger.info({ event: 'scale.down', tick: record.tick, workers }, 'retiring workers');
     const observed = new Set(cluster.observed);
-    const arrived = rec.workers.filter((w) => observed.has(w));
-    const cancelled = rec.workers.filter((w) => !observed.has(w));
+    const arrived = workers.filter((w) => observed.has(w));
+    const cancelled = workers.filter((w) => !observed.has(w));
     const retired: string[] = [];
     const kept: Array<{ name: string; reason: string }> = [];
     if (arrived.length) {

@@ -7,6 +7,7 @@ import type { ScalingHeuristic } from '../contracts/ScalingHeuristic.js';
 import type { SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
 import type { WorkerKey } from '../contracts/WorkerKey.js';
 import type { WorkersToClose } from '../contracts/WorkersToClose.js';
+import type { PoolAllocator } from '../contracts/PoolAllocator.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Constructor<T> = new (...args: any[]) => T;
@@ -42,7 +43,7 @@ export type Factory<T> = (ctx: PluginContext) => T;
 export type Implementation<T> = Constructor<T> | Factory<T>;
 
 /** The roles a plugin can fill; one implementation per role is selected by configuration. */
-export const PLUGIN_KINDS = ['heuristic', 'workersToClose', 'workerKey', 'scheduler', 'backend'] as const;
+export const PLUGIN_KINDS = ['heuristic', 'workersToClose', 'workerKey', 'scheduler', 'backend', 'allocation'] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
 
 export interface KindContracts {
@@ -51,6 +52,8 @@ export interface KindContracts {
   workerKey: WorkerKey;
   scheduler: SchedulerAdapter;
   backend: ResourceBackend;
+  /** Spreads the cluster's target over its pools (used only with `pools:`). */
+  allocation: PoolAllocator;
 }
 
 /** The config key that selects the implementation of each kind. */
@@ -60,6 +63,7 @@ export const SELECTING_KEY: Record<PluginKind, string> = {
   workerKey: 'workerKey',
   scheduler: 'scheduler.type',
   backend: 'backend.type',
+  allocation: 'allocation',
 };
 
 export interface RegisterOptions {
@@ -81,6 +85,8 @@ export interface PluginRegistrar {
   workerKey(name: string, impl: Implementation<WorkerKey>, options?: RegisterOptions): void;
   scheduler(name: string, impl: Implementation<SchedulerAdapter>): void;
   backend(name: string, impl: Implementation<ResourceBackend>): void;
+  /** An allocation of the cluster's target over pools (`allocation: <name>`). */
+  allocation(name: string, impl: Implementation<PoolAllocator>): void;
 }
 
 /**

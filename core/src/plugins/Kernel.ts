@@ -3,6 +3,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { EbbtideConfig } from '../config/EbbtideConfig.js';
 import { coreSchema } from '../config/coreSchema.js';
+import { poolsSchema } from '../pools/poolsSchema.js';
 import { type ConfigSources, type LoadedConfig, loadConfig, readPluginList } from '../config/loadConfig.js';
 import { EbbtideError, isEbbtideError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging/Logger.js';
@@ -90,6 +91,7 @@ export class Kernel {
     const sections = withDefaults(
       [
         { owner: 'core', schema: coreSchema },
+        { owner: 'core', schema: poolsSchema },
         ...registry.plugins.filter((p) => p.configSchema).map((p) => ({ owner: p.name, schema: p.configSchema! })),
       ],
       options.defaults ?? {},
@@ -110,17 +112,21 @@ export class Kernel {
   selected(kind: PluginKind): string {
     const path = SELECTING_KEY[kind].split('.');
     let v: unknown = this.config;
-    for (const p of path) v = (v as Record<string, unknown>)[p];
-    return String(v);
+    for (const p of path) v = (v as Record<string, unknown> | undefined)?.[p];
+    // A kind whose key no loaded schema declares (an embedding program without it) selects nothing.
+    return v === undefined ? '' : String(v);
   }
 
-  /** The options a plugin derives from the config (computed once). */
-  pluginOptions(plugin: EbbtidePlugin): unknown {
-    if (!this.optionsCache.has(plugin)) {
+  /**
+   * The options a plugin derives from the config (computed once), or from another config given
+   * here (a pool's, with its own `backend` section: computed each time).
+   */
+  pluginOptions(plugin: EbbtidePlugin, config?: EbbtideConfig): unknown {
+    if (config || !this.optionsCache.has(plugin)) {
       let value: unknown = {};
       if (plugin.options) {
         try {
-          value = plugin.options(this.config);
+          value = plugin.options(config ?? this.config);
         } catch (e) {
           // A plugin rejecting a config value is a configuration error, not a plugin failure.
           if (isEbbtideError(e) && e.code.startsWith('CONFIG_')) throw e;
@@ -131,18 +137,19 @@ export class Kernel {
           });
         }
       }
+      if (config) return value;
       this.optionsCache.set(plugin, value);
     }
     return this.optionsCache.get(plugin);
   }
 
   /** What a factory gets, and what the well-known tokens resolve to, for one plugin. */
-  contextFor(plugin: EbbtidePlugin, argument = ''): PluginContext {
+  contextFor(plugin: EbbtidePlugin, argument = '', config?: EbbtideConfig, fields: Record<string, unknown> = {}): PluginContext {
     return {
-      options: this.pluginOptions(plugin),
-      logger: this.logger.child({ plugin: plugin.name }),
+      options: this.pluginOptions(plugin, config),
+      logger: this.logger.child({ plugin: plugin.name, ...fields }),
       rxScheduler: this.rxScheduler,
-      config: this.config,
+      config: config ?? this.config,
       argument,
     };
   }
@@ -153,13 +160,17 @@ export class Kernel {
    * through the host's DI container, or, for a class decorated by another copy of tsyringe (a
    * plugin installed with its own dependencies), from its decorator metadata. Every method is
    * guarded so a throw becomes `PLUGIN_ERROR`. A role given as an instance returns that instance.
+   *
+   * `within` builds it for another config than the kernel's (a worker pool's backend: the pool's
+   * `backend` section and cluster name): its options, `ctx.config` and `CONFIG` come from that
+   * config, and its logger gets `fields`.
    */
-  resolve<K extends PluginKind>(kind: K, name?: string): KindContracts[K] {
+  resolve<K extends PluginKind>(kind: K, name?: string, within?: { config: EbbtideConfig; fields?: Record<string, unknown> }): KindContracts[K] {
     const given = this.instances[kind];
     if (given && name === undefined) return given as KindContracts[K];
     const { registration, argument } = this.registry.lookup(kind, name ?? this.selected(kind));
     const plugin = registration.plugin;
-    const ctx = this.contextFor(plugin, argument ?? '');
+    const ctx = this.contextFor(plugin, argument ?? '', within?.config, within?.fields);
     let instance: KindContracts[K];
     try {
       if (isFactory(registration.impl)) {
@@ -169,6 +180,7 @@ export class Kernel {
         child.register(PLUGIN_OPTIONS, { useValue: ctx.options });
         child.register(LOGGER, { useValue: ctx.logger });
         child.register(NAME_ARGUMENT, { useValue: ctx.argument });
+        if (within) child.register(CONFIG, { useValue: ctx.config });
         instance = constructImplementation(registration.impl as Constructor<KindContracts[K]>, ctx, child);
       }
     } catch (e) {

@@ -92,6 +92,7 @@ export class PluginRegistry {
       workerKey: (n, c, o) => add('workerKey', n, c, o),
       scheduler: (n, c) => add('scheduler', n, c),
       backend: (n, c) => add('backend', n, c),
+      allocation: (n, c) => add('allocation', n, c),
     };
     try {
       plugin.register(registrar);

@@ -1,6 +1,10 @@
 import { type Observable, Subject, type Subscription, firstValueFrom, timer } from 'rxjs';
 import { Adaptive } from '../loop/Adaptive.js';
-import { type AdoptionResult, Cluster } from '../cluster/Cluster.js';
+import type { AdoptionResult } from '../cluster/Cluster.js';
+import type { ClusterLike } from '../cluster/ClusterLike.js';
+import { type BuiltCluster, buildCluster, checkPoolSelections } from '../pools/buildCluster.js';
+import type { PoolSet } from '../pools/PoolSet.js';
+import { poolSettings } from '../pools/poolSettings.js';
 import type { ResourceBackend } from '../contracts/ResourceBackend.js';
 import type { RetireOutcome, SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
 import type { DecisionRecord } from '../DecisionRecord.js';
@@ -14,6 +18,8 @@ import { DecisionHistory } from './DecisionHistory.js';
 export interface AutoscalerParts {
   scheduler: SchedulerAdapter;
   backend: ResourceBackend;
+  /** With `pools:`, a backend per pool name (the simulator's); pools not given are resolved from the config. */
+  backends: Record<string, ResourceBackend>;
 }
 
 export interface ShutdownOptions {
@@ -58,7 +64,12 @@ const SHUTDOWN_RETRY_SECONDS = 1;
  */
 export class Autoscaler {
   readonly store: SchedulerStateStore;
-  readonly cluster: Cluster;
+  /** One `Cluster`, or with pools (or guard rails) the `PoolSet`. */
+  readonly cluster: ClusterLike;
+  /** The pool set, with `pools:` or guard rails (docs/pools.md); `cluster` is then this set. */
+  readonly pools?: PoolSet;
+  /** The backend, or with pools every pool's backend as one. */
+  readonly backend: ResourceBackend;
   readonly adaptive: Adaptive;
   private stopWith!: (reason: string) => void;
   /**
@@ -81,32 +92,23 @@ export class Autoscaler {
   private constructor(
     readonly kernel: Kernel,
     readonly scheduler: SchedulerAdapter,
-    readonly backend: ResourceBackend,
+    built: BuiltCluster,
   ) {
     const config = kernel.config;
     this.startedAt = kernel.rxScheduler.now() / 1000;
     this.history = new DecisionHistory(config.adaptive.historyLength);
     this.store = new SchedulerStateStore({ defaultTaskDurations: config.scheduler.defaultTaskDurations });
     this.sub = scheduler.events$.subscribe((e) => this.store.apply(e));
-    this.cluster = new Cluster(
-      backend,
-      {
-        name: config.cluster.name,
-        schedulerAddress: () => scheduler.address ?? config.scheduler.address,
-        workerEnv: () => scheduler.workerEnv,
-        nthreads: config.cluster.nthreads,
-        memoryLimit: config.cluster.memoryLimit,
-        workerStartTimeout: config.cluster.workerStartTimeout,
-        lostWorkerTimeout: config.cluster.lostWorkerTimeout,
-      },
-      kernel.rxScheduler,
-      kernel.logger.child({ component: 'cluster' }),
-    );
+    this.cluster = built.cluster;
+    this.backend = built.backend;
+    if (built.pools) this.pools = built.pools;
+    const backend = this.backend;
     this.adaptive = new Adaptive(
       {
         store: this.store,
         scheduler,
         cluster: this.cluster,
+        ...(this.pools ? { pools: this.pools } : {}),
         heuristic: kernel.resolve('heuristic'),
         strategy: kernel.resolve('workersToClose'),
         workerKey: kernel.resolve('workerKey'),
@@ -157,10 +159,11 @@ export class Autoscaler {
    *   scheduler's connection errors; nothing is left running then.
    */
   static async start(kernel: Kernel, parts: Partial<AutoscalerParts> = {}): Promise<Autoscaler> {
-    kernel.checkSelections((['scheduler', 'backend'] as const).filter((k) => !parts[k]));
+    const pooled = poolSettings(kernel.config).pools.length > 0;
+    kernel.checkSelections((['scheduler', 'backend'] as const).filter((k) => !parts[k] && !(k === 'backend' && pooled)));
+    checkPoolSelections(kernel, parts);
     const scheduler = parts.scheduler ?? kernel.resolve('scheduler');
-    const backend = parts.backend ?? kernel.resolve('backend');
-    const auto = new Autoscaler(kernel, scheduler, backend);
+    const auto = new Autoscaler(kernel, scheduler, buildCluster(kernel, scheduler, parts));
     const name = kernel.config.cluster.name;
     try {
       await scheduler.start();
@@ -174,7 +177,7 @@ export class Autoscaler {
       auto.view.close();
       // Leave whatever exists untouched: it belongs to the cluster, not to this failed start.
       await auto.cluster.close({ keep: true }).catch(() => undefined);
-      await backend.close({ keep: true }).catch(() => undefined);
+      await auto.backend.close({ keep: true }).catch(() => undefined);
       await scheduler.close().catch(() => undefined);
       throw e;
     }

@@ -1,5 +1,5 @@
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
-import type { Cluster } from '../cluster/Cluster.js';
+import type { ClusterLike } from '../cluster/ClusterLike.js';
 import type { BackendWorkerPhase, BackendWorkerStatus } from '../contracts/ResourceBackend.js';
 import type { SchedulerEvent } from '../contracts/SchedulerEvent.js';
 import { workerTaskCount } from '../contracts/WorkerInfo.js';
@@ -38,7 +38,7 @@ export interface WorkerRow {
   nbytes: number;
   /** Tasks assigned to it, long-running ones included. */
   tasks: number;
-  /** Its pool: `default` (pools are not built yet); null for a worker of another cluster. */
+  /** Its pool (`default` without pools); null for a worker of another cluster. */
   pool: string | null;
   /** Seconds since this ebbtide first saw it (asked for it, adopted it, or saw it connect). */
   age: number;
@@ -70,7 +70,7 @@ export class ClusterView {
   private readonly sub: Subscription;
 
   constructor(
-    private readonly cluster: Cluster,
+    private readonly cluster: ClusterLike,
     private readonly store: SchedulerStateStore,
     backendStatus$: Observable<BackendWorkerStatus[]>,
     schedulerEvents$: Observable<SchedulerEvent>,
@@ -156,7 +156,7 @@ export class ClusterView {
         memoryLimit: w ? w.memoryLimit : this.spec.memoryLimit,
         nbytes: w ? w.nbytes : 0,
         tasks: w ? workerTaskCount(w) : 0,
-        pool: managed ? 'default' : null,
+        pool: managed ? (this.cluster.poolOf(name) ?? 'default') : null,
         age: Math.max(0, now - this.firstSeen.get(name)!),
       });
     }
