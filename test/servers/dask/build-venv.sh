@@ -13,6 +13,9 @@
 set -euo pipefail
 
 SERIES="2026.8"
+# Test tools the venv carries besides Dask: pytest for the Python package's suite
+# (adapters/python/tests). Added to a venv built before they were listed, without rebuilding it.
+TOOLS=(pytest==9.2.0)
 DIR="${EBBTIDE_DASK_VENV:-$HOME/.cache/ebbtide/dask-venv/$SERIES}"
 PY="$DIR/bin/python"
 
@@ -35,6 +38,9 @@ if ! ready; then
   "$BASE" -m venv "$DIR"
   "$PY" -m pip install --quiet --disable-pip-version-check "distributed==$SERIES.*" >&2
   "$PY" -c "import distributed; print(distributed.__version__)" >"$DIR/.complete"
+fi
+if ! "$PY" -c 'import pytest' >/dev/null 2>&1; then
+  "$PY" -m pip install --quiet --disable-pip-version-check "${TOOLS[@]}" >&2
 fi
 
 echo "$PY"
