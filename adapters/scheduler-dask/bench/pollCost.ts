@@ -3,7 +3,8 @@
  *
  * 1. Real: a Dask 2022.12 scheduler with 4 workers on this machine, polled repeatedly in three
  *    states (idle; 1,000 tasks blocked, most of them queued; 1,000 results held in memory):
- *    ms per poll (read + build), bytes received and sent per poll.
+ *    ms per poll (read + build), bytes received and sent per poll. (What a poll costs the
+ *    scheduler's own CPU, at 10 to 1,000 workers, is `schedulerCpu.ts`.)
  * 2. Extrapolated to 1,000 workers: a synthetic `identity` reply of 1,000 workers, cloned from a
  *    real worker entry, plus a `processing` reply of 2 tasks per worker: bytes, and the time to
  *    decode and turn them into WorkerInfos here; the time Python's msgpack takes to encode the
@@ -69,7 +70,8 @@ function quantile(xs: number[], q: number): number {
 
 async function measurePolls(comm: DaskComm, state: string, polls: number): Promise<PollFigures> {
   const builder = new SnapshotBuilder();
-  await readPoll(comm, builder.cursor); // warm-up: enables the task stream, fills caches
+  const clock = () => performance.now() / 1000;
+  await readPoll(comm, builder.state, clock); // warm-up: enables the task stream, fills caches
   const ms: number[] = [];
   const bytesIn: number[] = [];
   const bytesOut: number[] = [];
@@ -79,7 +81,7 @@ async function measurePolls(comm: DaskComm, state: string, polls: number): Promi
     const r0 = comm.bytesRead;
     const w0 = comm.bytesWritten;
     const t0 = performance.now();
-    const raw = await readPoll(comm, builder.cursor);
+    const raw = await readPoll(comm, builder.state, clock);
     builder.build(raw, performance.now() / 1000);
     ms.push(performance.now() - t0);
     bytesIn.push(comm.bytesRead - r0);
@@ -142,7 +144,7 @@ async function main(): Promise<void> {
     await comm.call('get_task_stream', { count: 1000 });
     const streamBytesPerTask = (comm.bytesRead - r0) / 1000;
 
-    console.log('Real Dask 2022.12 scheduler, 4 workers (127.0.0.1), one poll = identity, processing, who_has, get_task_prefix_states, [get_task_status], get_task_stream:');
+    console.log('Real Dask 2022.12 scheduler, 4 workers (127.0.0.1), one poll = processing, ncores_running, who_has, get_task_prefix_states, [get_task_status], get_task_stream, [identity]:');
     console.log('| state | ms/poll median | p90 | bytes in/poll | bytes out/poll | tasks | statuses asked |');
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     for (const f of figures) {

@@ -21,12 +21,12 @@ import {
   Subject,
   type Subscription,
   concat,
+  concatMap,
   defer,
-  exhaustMap,
   from,
   ignoreElements,
-  interval,
   lastValueFrom,
+  repeat,
   retry,
   takeUntil,
   throwError,
@@ -37,6 +37,7 @@ import { hostname } from 'node:os';
 import { inject, injectable } from 'tsyringe';
 import { type ClusterMarker, liveHolder, markerKeys, parseMarker } from './claim/clusterMarker.js';
 import type { DaskSchedulerOptions } from './config.js';
+import { PollBackoff } from './poll/PollBackoff.js';
 import { SnapshotBuilder } from './poll/SnapshotBuilder.js';
 import { readPoll } from './poll/readPoll.js';
 import { retireWorkers } from './retire/retireWorkers.js';
@@ -51,8 +52,10 @@ function isRetryable(e: unknown): boolean {
  * `scheduler.type: dask` — a real Dask scheduler (distributed 2022.12 to 2026.8, tested against both), read over
  * Dask's own TCP protocol.
  *
- * Every poll interval it reads the state Dask's adaptive heuristic needs (see `readPoll`) and
- * emits a `snapshot` event. When a poll fails or the connection drops it emits
+ * Every poll interval it reads the state Dask's adaptive heuristic needs (see `readPoll`: only
+ * what may have changed) and emits a `snapshot` event. While the state stays unchanged the wait
+ * between polls doubles, up to `maxPollInterval`; a poll that sees a change, a retirement or a
+ * reconnect brings it back to the poll interval at once. When a poll fails or the connection drops it emits
  * `connection {connected: false}`, reconnects with capped exponential backoff (1 s doubling to
  * 30 s), and once back emits a fresh `snapshot` rebuilt from the scheduler and then
  * `connection {connected: true}`. `events$` never errors; a late subscriber first receives the
@@ -74,6 +77,7 @@ export class DaskSchedulerAdapter implements SchedulerAdapter {
   private readonly subject = new Subject<SchedulerEvent>();
   private readonly closing$ = new Subject<void>();
   private readonly builder: SnapshotBuilder;
+  private readonly backoff: PollBackoff;
   private lastSnapshot?: SnapshotEvent;
   private lastConnection?: ConnectionEvent;
   private comm?: DaskComm;
@@ -91,6 +95,7 @@ export class DaskSchedulerAdapter implements SchedulerAdapter {
   ) {
     this.address = options.address;
     this.builder = new SnapshotBuilder(options.defaultTaskDurations);
+    this.backoff = new PollBackoff(options.pollIntervalMs, options.maxPollIntervalMs);
     this.events$ = defer(() => {
       const replay: SchedulerEvent[] = [];
       if (this.lastSnapshot) replay.push(this.lastSnapshot);
@@ -121,6 +126,9 @@ export class DaskSchedulerAdapter implements SchedulerAdapter {
    */
   async retire(names: string[]): Promise<RetireResult> {
     if (names.length === 0) return { outcomes: [] };
+    // Workers are about to leave: watch closely from now on.
+    this.backoff.reset();
+    this.builder.state.identity.invalidate();
     const comm = await this.connect();
     try {
       const result = await retireWorkers(comm, names, {
@@ -247,6 +255,9 @@ export class DaskSchedulerAdapter implements SchedulerAdapter {
   private async openAndPoll(): Promise<{ comm: DaskComm; snapshot: SchedulerSnapshot }> {
     const comm = await this.connect();
     try {
+      // Possibly another scheduler process: nothing read from the last one is reused.
+      this.builder.state.invalidate();
+      this.backoff.reset();
       const snapshot = await this.poll(comm);
       if (this.closed) throw new EbbtideError('SCHEDULER_UNREACHABLE', `Dask scheduler at ${this.address}: adapter closed`, { data: { retryable: false } });
       return { comm, snapshot };
@@ -262,9 +273,13 @@ export class DaskSchedulerAdapter implements SchedulerAdapter {
 
   private async poll(comm: DaskComm): Promise<SchedulerSnapshot> {
     await this.renewClaim(comm);
-    const raw = await readPoll(comm, this.builder.cursor);
+    const raw = await readPoll(comm, this.builder.state, () => this.rx.now() / 1000);
     const snapshot = this.builder.build(raw, this.rx.now() / 1000);
-    this.log.debug({ event: 'scheduler.poll', workers: raw.workers.length, tasks: raw.tasks, statusQueried: raw.statusQueried }, 'polled');
+    this.backoff.polled(raw.changed);
+    this.log.debug(
+      { event: 'scheduler.poll', workers: raw.workers.length, tasks: raw.tasks, statusQueried: raw.statusQueried, identity: raw.identityRead, changed: raw.changed, nextMs: this.backoff.nextMs },
+      'polled',
+    );
     return snapshot;
   }
 
@@ -275,8 +290,12 @@ export class DaskSchedulerAdapter implements SchedulerAdapter {
     this.emit({ type: 'snapshot', snapshot });
     this.emit({ type: 'connection', connected: true });
     this.log.info({ event: 'scheduler.connected', address: this.address, workers: snapshot.workers.length }, 'connected to the Dask scheduler');
-    this.pollLoop = interval(this.options.pollIntervalMs, this.rx)
-      .pipe(exhaustMap(() => from(this.poll(comm))))
+    // One poll at a time, each `backoff.nextMs` after the previous one ended, on the injected clock.
+    this.pollLoop = defer(() => timer(this.backoff.nextMs, this.rx))
+      .pipe(
+        concatMap(() => from(this.poll(comm))),
+        repeat(),
+      )
       .subscribe({
         next: (s) => this.emit({ type: 'snapshot', snapshot: s }),
         error: (e: unknown) => this.lose(comm, describeError(e)),

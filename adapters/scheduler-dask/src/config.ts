@@ -10,6 +10,11 @@ export const daskSchedulerSchema = {
         format: 'duration',
         default: 0,
       },
+      maxPollInterval: {
+        doc: 'Longest time between two reads while the Dask scheduler state stays unchanged: the wait doubles from pollInterval after each read that found nothing changed, and is back to pollInterval after one that did; 0 = 4 × pollInterval, equal to pollInterval = no back-off.',
+        format: 'duration',
+        default: 0,
+      },
       timeout: {
         doc: 'Deadline to connect to the Dask scheduler and for each request to it.',
         format: 'positive-duration',
@@ -39,6 +44,8 @@ export interface DaskSchedulerOptions {
   /** Canonical `tcp://host:port` of the scheduler. */
   address: string;
   pollIntervalMs: number;
+  /** The longest wait between two polls while nothing changes (back-off cap); at most pollIntervalMs = no back-off. */
+  maxPollIntervalMs: number;
   /** Connect and per-request deadline. */
   timeoutMs: number;
   /** 0 = unlimited. */
@@ -50,6 +57,9 @@ export interface DaskSchedulerOptions {
   defaultTaskDurations: Record<string, number>;
 }
 
+/** Default back-off cap, in poll intervals: a burst arriving on a quiet cluster is seen within this many. */
+const BACKOFF_FACTOR = 4;
+
 /** Polls at least this often when both intervals are 0 (the adaptive loop is off). */
 const FALLBACK_POLL_SECONDS = 1;
 
@@ -58,12 +68,13 @@ const FALLBACK_POLL_SECONDS = 1;
  * @throws EbbtideError `CONFIG_INVALID` naming `scheduler.address` when it is empty or malformed.
  */
 export function daskSchedulerOptions(config: EbbtideConfig): DaskSchedulerOptions {
-  const section = (config.scheduler as { dask?: { pollInterval: number; timeout: number; maxStartAttempts: number; retireTimeout: number; claimTtl: number } }).dask;
+  const section = (config.scheduler as { dask?: { pollInterval: number; maxPollInterval: number; timeout: number; maxStartAttempts: number; retireTimeout: number; claimTtl: number } }).dask;
   const { address } = parseDaskAddress(config.scheduler.address ?? '', 'scheduler.address');
   const poll = section?.pollInterval || config.adaptive.interval || FALLBACK_POLL_SECONDS;
   return {
     address,
     pollIntervalMs: poll * 1000,
+    maxPollIntervalMs: (section?.maxPollInterval || BACKOFF_FACTOR * poll) * 1000,
     timeoutMs: (section?.timeout ?? 10) * 1000,
     maxStartAttempts: section?.maxStartAttempts ?? 0,
     retireTimeoutMs: (section?.retireTimeout ?? 300) * 1000,

@@ -9,7 +9,11 @@ export { FrameReader, FramingError, MAX_MESSAGE_BYTES, encodeFrames, splitFrames
 export { decodeMessage, encodeMessage, reviveDask } from './wire/daskMsgpack.js';
 export { type DaskKey, keyFromId, keyId, prefixOfId, prefixOfKey } from './wire/daskKey.js';
 export { type DaskAddress, DEFAULT_SCHEDULER_PORT, parseDaskAddress } from './wire/parseDaskAddress.js';
-export { type RawPoll, readPoll } from './poll/readPoll.js';
+export { PollState, type RawPoll, readPoll } from './poll/readPoll.js';
+export { IdentityPolicy, type PollSignals } from './poll/IdentityPolicy.js';
+export { PollBackoff } from './poll/PollBackoff.js';
+export { PollFingerprint } from './poll/PollFingerprint.js';
+export { heartbeatInterval } from './poll/heartbeatInterval.js';
 export { SnapshotBuilder } from './poll/SnapshotBuilder.js';
 export { PrefixDurations } from './poll/PrefixDurations.js';
 export { TaskStreamCursor } from './poll/TaskStreamCursor.js';
@@ -21,6 +25,7 @@ export {
   type PrefixStateCounts,
   type TaskStreamEntry,
   parseIdentity,
+  parseNcores,
   parseProcessing,
   parseTaskStream,
   workerStatus,

@@ -78,7 +78,9 @@ for (const v of DASK_VERSIONS) describe(`DaskSchedulerAdapter against a real Das
         const pending = Object.fromEntries(
           Object.entries(s.prefixes).filter(([, p]) => p.queued + p.unrunnable > 0).map(([n, p]) => [n, { queued: p.queued, unrunnable: p.unrunnable }]),
         );
-        return isDeepStrictEqual(ours, theirs) && isDeepStrictEqual(pending, oracle.prefixes) ? { s, oracle } : undefined;
+        // The client's submit returns before the scheduler has taken every task in: wait for the last one too.
+        const complete = oracle.prefixes['gpu'] !== undefined;
+        return complete && isDeepStrictEqual(ours, theirs) && isDeepStrictEqual(pending, oracle.prefixes) ? { s, oracle } : undefined;
       }, 'the adapter snapshot to agree with the scheduler');
       // What the scheduler holds: 2 block tasks per worker (saturation 1.1 × 1 thread), 6 queued,
       // the GPU task unrunnable, the seceded one long-running, the tuple-keyed one processing.
@@ -149,6 +151,44 @@ for (const v of DASK_VERSIONS) describe(`DaskSchedulerAdapter against a real Das
       expect(snapshots.map((s) => s.time)).to.deep.equal([0, 60]);
     } finally {
       await virtual.close();
+    }
+  });
+
+  it('polls less while nothing changes, skipping identity, and is back to the poll interval once something moves', async () => {
+    const rx = new VirtualTimeScheduler();
+    const log = new MemoryLogger();
+    const virtual = new DaskSchedulerAdapter(adapterOptions(dask.scheduler.address, { pollIntervalMs: 1000, maxPollIntervalMs: 4000 }), log, rx);
+    const times: number[] = [];
+    virtual.events$.subscribe((e) => e.type === 'snapshot' && times.push(e.snapshot.time));
+    const polls = () => log.records.filter((r) => r.fields['event'] === 'scheduler.poll').map((r) => r.fields as { changed: boolean; identity: boolean; nextMs: number });
+    /** Moves the virtual clock to the next poll and waits for its snapshot. */
+    const step = async () => {
+      const n = times.length;
+      await advance(rx, polls().at(-1)!.nextMs);
+      await until(() => (times.length === n + 1 ? true : undefined), `poll ${n + 1}`);
+    };
+    try {
+      await virtual.start();
+      // Whatever earlier tests left settling, the cluster goes quiet and the wait grows to the cap.
+      for (let i = 0; i < 12 && polls().at(-1)!.nextMs < 4000; i++) await step();
+      expect(polls().at(-1)!.nextMs).to.equal(4000);
+      await step();
+      expect(polls().at(-1)).to.deep.include({ changed: false, nextMs: 4000 });
+      await dask.client.request({ cmd: 'put_bytes', key: 'backoff-probe', nbytes: 1000, worker: dask.workers[0]!.address });
+      await step();
+      expect(polls().at(-1)).to.deep.include({ changed: true, nextMs: 1000 });
+      await step();
+      // Each poll came exactly the wait the previous one chose after it, on the injected clock.
+      const gaps = times.slice(1).map((t, i) => Math.round((t - times[i]!) * 1000));
+      expect(gaps).to.deep.equal(polls().slice(0, -1).map((p) => p.nextMs));
+      expect(gaps).to.include.members([2000, 4000]);
+      // Quiet polls at rest read no identity; the first poll and the one that saw the new task did.
+      expect(polls()[0]!.identity).to.equal(true);
+      expect(polls().some((p) => !p.changed && !p.identity)).to.equal(true);
+      expect(polls().at(-2)!.identity).to.equal(true);
+    } finally {
+      await virtual.close();
+      await dask.client.request({ cmd: 'release', keys: ['backoff-probe'] });
     }
   });
 

@@ -22,22 +22,25 @@ async function freePort(): Promise<number> {
 
 /**
  * A scripted scheduler with one worker and no tasks, answering the ops a poll makes; `failNext`
- * makes the next `identity` raise inside the "scheduler".
+ * makes the next `processing` (the first call of every poll) raise inside the "scheduler".
  */
 async function scriptedScheduler(): Promise<Peer & { failNext(): void }> {
   let fail = false;
   const p = await daskLike((s, m) => {
     switch (m['op']) {
       case 'identity':
+        send(s, { workers: { 'tcp://10.0.0.1:1': { name: 7, host: '10.0.0.1', nthreads: 4, memory_limit: 0, status: 'running', metrics: {} } } });
+        return;
+      case 'processing':
         if (fail) {
           fail = false;
           send(s, { status: 'uncaught-error', exception: { __Pickled__: 1 }, exception_text: "RuntimeError('boom')", traceback_text: '' });
         } else {
-          send(s, { workers: { 'tcp://10.0.0.1:1': { name: 7, host: '10.0.0.1', nthreads: 4, memory_limit: 0, status: 'running', metrics: {} } } });
+          send(s, { 'tcp://10.0.0.1:1': [] });
         }
         return;
-      case 'processing':
-        send(s, { 'tcp://10.0.0.1:1': [] });
+      case 'ncores_running':
+        send(s, { 'tcp://10.0.0.1:1': 4 });
         return;
       case 'who_has':
       case 'get_task_prefix_states':

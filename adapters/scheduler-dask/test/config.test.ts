@@ -69,6 +69,7 @@ describe('dask-scheduler config', () => {
     expect(o).to.deep.equal({
       address: 'tcp://127.0.0.1:8786',
       pollIntervalMs: 2000,
+      maxPollIntervalMs: 8000,
       timeoutMs: 10_000,
       maxStartAttempts: 0,
       retireTimeoutMs: 300_000,

@@ -2,20 +2,26 @@ import type { SchedulerSnapshot, TaskPrefixInfo } from '@ebbtide/core';
 import { prefixOfId } from '../wire/daskKey.js';
 import { PrefixDurations } from './PrefixDurations.js';
 import { ProcessingAges } from './ProcessingAges.js';
-import type { RawPoll } from './readPoll.js';
-import { TaskStreamCursor } from './TaskStreamCursor.js';
+import { PollState, type RawPoll } from './readPoll.js';
+import type { TaskStreamCursor } from './TaskStreamCursor.js';
 import { workerInfos } from './workerInfos.js';
 
 /**
  * Turns successive polls into snapshots, keeping what must be learned across polls: when each
- * task was first seen processing, the task-stream position and the per-prefix durations.
- * No I/O: `readPoll(comm, builder.cursor)` reads, this builds.
+ * task was first seen processing, what the polls read last (`PollState`: the task-stream
+ * position, the last workers read, when to read them again) and the per-prefix durations.
+ * No I/O: `readPoll(comm, builder.state, now)` reads, this builds.
  */
 export class SnapshotBuilder {
   private readonly ages = new ProcessingAges();
-  /** Position in the scheduler's task stream; `readPoll` advances it. */
-  readonly cursor = new TaskStreamCursor();
+  /** What `readPoll` keeps between polls. */
+  readonly state = new PollState();
   readonly durations: PrefixDurations;
+
+  /** Position in the scheduler's task stream; `readPoll` advances it. */
+  get cursor(): TaskStreamCursor {
+    return this.state.cursor;
+  }
 
   constructor(defaultTaskDurations: Readonly<Record<string, number>> = {}) {
     this.durations = new PrefixDurations(defaultTaskDurations);
@@ -25,7 +31,7 @@ export class SnapshotBuilder {
    * The snapshot for one poll.
    * @param now seconds on the adapter's (RxJS) clock; also the snapshot's `time`
    */
-  build(raw: RawPoll, now: number): SchedulerSnapshot {
+  build(raw: Pick<RawPoll, 'workers' | 'processing' | 'pending' | 'stream'>, now: number): SchedulerSnapshot {
     const processingIds: string[] = [];
     for (const ids of raw.processing.values()) processingIds.push(...ids);
     this.ages.observe(now, processingIds);

@@ -108,6 +108,14 @@ export function parseProcessing(reply: unknown): Map<string, string[]> {
   return out;
 }
 
+/** `ncores` / `ncores_running`: worker address → threads (only running workers for the latter). */
+export function parseNcores(reply: unknown, op: string): Record<string, number> {
+  if (!isRecord(reply)) throw bad(op, 'expected a map of worker address to threads');
+  const out: Record<string, number> = {};
+  for (const [address, n] of Object.entries(reply)) out[address] = num(n);
+  return out;
+}
+
 /** `who_has` with no keys: every task the scheduler knows → addresses holding its result. */
 export function parseWhoHas(reply: unknown): Record<string, string[]> {
   if (!isRecord(reply)) throw bad('who_has', 'expected a map of task key to worker addresses');

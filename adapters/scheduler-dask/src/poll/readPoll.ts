@@ -1,9 +1,12 @@
 import { keyFromId } from '../wire/daskKey.js';
 import type { DaskComm } from '../wire/DaskComm.js';
+import { IdentityPolicy } from './IdentityPolicy.js';
 import {
   type DaskWorkerView,
+  type PrefixStateCounts,
   type TaskStreamEntry,
   parseIdentity,
+  parseNcores,
   parsePrefixStates,
   parseProcessing,
   parseTaskStatus,
@@ -11,7 +14,8 @@ import {
   parseWhoHas,
 } from './parseReplies.js';
 import { type PendingCounts, countPending, pendingCandidates } from './pendingTasks.js';
-import type { TaskStreamCursor } from './TaskStreamCursor.js';
+import { PollFingerprint } from './PollFingerprint.js';
+import { TaskStreamCursor } from './TaskStreamCursor.js';
 
 /** Everything one poll reads from the scheduler, parsed. */
 export interface RawPoll {
@@ -25,38 +29,137 @@ export interface RawPoll {
   tasks: number;
   /** Tasks whose state was asked for to count queued and unrunnable ones. */
   statusQueried: number;
+  /** Whether this poll read `identity` (else `workers` are the last read's, less the workers gone). */
+  identityRead: boolean;
+  /** Whether anything the snapshot is built from differs from the previous poll's. */
+  changed: boolean;
+}
+
+/** What polls of one scheduler keep from one poll to the next. */
+export class PollState {
+  /** Position in the scheduler's task stream. */
+  readonly cursor = new TaskStreamCursor();
+  readonly identity = new IdentityPolicy();
+  /** The workers of the last `identity` read. */
+  views?: DaskWorkerView[];
+  private taskLayer?: number;
+  private workerLayer?: number;
+
+  /** The next poll reads everything afresh (after a reconnect: possibly another scheduler process). */
+  invalidate(): void {
+    this.identity.invalidate();
+    this.taskLayer = undefined;
+  }
+
+  /** Records this poll's task-layer fingerprint; true if it differs from the previous poll's. */
+  taskLayerMoved(fp: number): boolean {
+    const moved = fp !== this.taskLayer;
+    this.taskLayer = fp;
+    return moved;
+  }
+
+  /** Records the fingerprint of the workers read by `identity`; true if it differs. */
+  workersMoved(fp: number): boolean {
+    const moved = fp !== this.workerLayer;
+    this.workerLayer = fp;
+    return moved;
+  }
 }
 
 /**
- * Reads the scheduler state one snapshot needs, with these RPCs in order:
- * `identity`, `processing`, `who_has`, `get_task_prefix_states`, `get_task_status` (only when
- * some prefix has queued or unrunnable tasks) and `get_task_stream` (again, with a larger count,
- * when more tasks completed than the cursor asked for).
+ * Reads the scheduler state one snapshot needs, asking each poll only for what may have changed.
+ * Every poll: `processing` (also the worker list), `ncores_running` (which workers are running),
+ * `who_has`, `get_task_prefix_states`, `get_task_status` (only for the tasks of prefixes that have
+ * queued or unrunnable ones) and `get_task_stream` (a tail read from the last entry seen; one
+ * entry when nothing completed). `identity`, which carries every worker's heartbeat metrics and
+ * costs the scheduler more than all the others together at scale, only when `IdentityPolicy`
+ * says its answer may have changed.
  *
  * The calls are not atomic: a task may move between two of them. Each count is exact for the
  * moment its call ran, and the next poll corrects any mismatch.
  *
+ * @param clock seconds on the adapter's clock (for `IdentityPolicy`)
  * @throws EbbtideError `SCHEDULER_UNREACHABLE` / `SCHEDULER_PROTOCOL` from the comm or the parsers.
  */
-export async function readPoll(comm: DaskComm, cursor: TaskStreamCursor): Promise<RawPoll> {
-  const workers = parseIdentity(await comm.call('identity'));
+export async function readPoll(comm: DaskComm, state: PollState, clock: () => number): Promise<RawPoll> {
   const processing = parseProcessing(await comm.call('processing'));
+  const running = new Set(Object.keys(parseNcores(await comm.call('ncores_running'), 'ncores_running')));
   const whoHas = parseWhoHas(await comm.call('who_has'));
   const states = parsePrefixStates(await comm.call('get_task_prefix_states'));
   const processingIds = new Set<string>();
   for (const ids of processing.values()) for (const id of ids) processingIds.add(id);
   const candidates = pendingCandidates(whoHas, processingIds, states);
-  const pending =
+  const pending: PendingCounts =
     candidates.length > 0 ? countPending(parseTaskStatus(await comm.call('get_task_status', { keys: candidates.map(keyFromId) }))) : new Map();
+  const stream = await readStream(comm, state.cursor);
+
+  const fp = taskLayerFingerprint(processing, running, whoHas, states, pending);
+  const activity = state.taskLayerMoved(fp) || stream.length > 0;
+  const addresses = [...processing.keys()];
+  const now = clock();
+  let workers: DaskWorkerView[];
+  let identityRead = false;
+  if (!state.views || state.identity.mustRead({ now, addresses, running, activity, busy: processingIds.size > 0 })) {
+    workers = parseIdentity(await comm.call('identity'));
+    state.identity.read(now, workers.map((w) => w.address));
+    state.views = workers;
+    identityRead = true;
+  } else {
+    const present = new Set(addresses);
+    workers = state.views.filter((w) => present.has(w.address));
+  }
+  const workersMoved = state.workersMoved(workersFingerprint(workers));
+  return {
+    workers,
+    processing,
+    pending,
+    stream,
+    tasks: Object.keys(whoHas).length,
+    statusQueried: candidates.length,
+    identityRead,
+    changed: activity || workersMoved,
+  };
+}
+
+async function readStream(comm: DaskComm, cursor: TaskStreamCursor): Promise<TaskStreamEntry[]> {
   let { count } = cursor.args();
-  let stream: TaskStreamEntry[];
   for (;;) {
     const step = cursor.accept(parseTaskStream(await comm.call('get_task_stream', { count })), count);
-    if ('fresh' in step) {
-      stream = step.fresh;
-      break;
-    }
+    if ('fresh' in step) return step.fresh;
     count = step.retryCount;
   }
-  return { workers, processing, pending, stream, tasks: Object.keys(whoHas).length, statusQueried: candidates.length };
+}
+
+function taskLayerFingerprint(
+  processing: ReadonlyMap<string, readonly string[]>,
+  running: ReadonlySet<string>,
+  whoHas: Readonly<Record<string, readonly string[]>>,
+  states: PrefixStateCounts,
+  pending: PendingCounts,
+): number {
+  const fp = new PollFingerprint();
+  for (const [address, ids] of processing) {
+    fp.add(address).addNumber(ids.length);
+    for (const id of ids) fp.add(id);
+  }
+  fp.add('running');
+  for (const a of running) fp.add(a);
+  fp.add('who_has');
+  for (const id in whoHas) {
+    fp.add(id);
+    for (const a of whoHas[id]!) fp.add(a);
+  }
+  fp.add(JSON.stringify(states));
+  fp.add(JSON.stringify([...pending]));
+  return fp.value;
+}
+
+/** Over the fields of `identity` that snapshots use (heartbeat times and other metrics change every heartbeat). */
+function workersFingerprint(workers: readonly DaskWorkerView[]): number {
+  const fp = new PollFingerprint();
+  for (const w of workers) {
+    fp.add(w.address).add(w.name).add(w.host).add(w.daskStatus).add(JSON.stringify(w.resources));
+    fp.addNumber(w.nthreads).addNumber(w.memoryLimit).addNumber(w.managedBytes).addNumber(w.longRunning ?? -1).addNumber(w.executing ?? -1);
+  }
+  return fp.value;
 }

@@ -6,6 +6,7 @@ export function adapterOptions(address: string, overrides: Partial<DaskScheduler
   return {
     address,
     pollIntervalMs: 200,
+    maxPollIntervalMs: 800,
     timeoutMs: 5000,
     maxStartAttempts: 1,
     retireTimeoutMs: 60_000,
