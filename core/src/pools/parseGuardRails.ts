@@ -22,11 +22,22 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Edit distance (for "did you mean"); the config loader's own lives with it, this one with nested entries. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
 /** Fails on keys not in `known`, naming the closest one. */
 export function onlyKeys(v: Record<string, unknown>, known: readonly string[], path: string): void {
   for (const k of Object.keys(v)) {
     if (known.includes(k)) continue;
-    const close = known.find((n) => n.toLowerCase() === k.toLowerCase() || n.startsWith(k) || k.startsWith(n));
+    const close = [...known].sort((x, y) => distance(k.toLowerCase(), x.toLowerCase()) - distance(k.toLowerCase(), y.toLowerCase())).find((n) => distance(k.toLowerCase(), n.toLowerCase()) <= Math.max(2, Math.floor(k.length / 4)));
     throw new ConfigProblem(`${path}.${k}`, `unknown key; expected one of ${known.join(', ')}${close ? ` (did you mean ${close}?)` : ''}`);
   }
 }

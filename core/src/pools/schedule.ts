@@ -44,8 +44,11 @@ function cronOf(entry: ScheduleEntry): Cron {
  */
 export function activeUntil(entry: ScheduleEntry, time: number): number | undefined {
   const ms = Math.floor(time * 1000);
-  // previousRuns is strictly before its reference: one millisecond on includes a firing at `time`.
-  const [last] = cronOf(entry).previousRuns(1, new Date(ms + 1));
+  // previousRuns is strictly before its reference, to the second: a second on includes a firing
+  // at `time`, and may include one just after it (when `time` is a fraction of a second earlier).
+  const last = cronOf(entry)
+    .previousRuns(2, new Date(ms + 1000))
+    .find((d) => d.getTime() <= ms);
   if (!last) return undefined;
   const end = last.getTime() / 1000 + entry.duration;
   return time < end ? end : undefined;

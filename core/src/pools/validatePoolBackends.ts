@@ -71,7 +71,11 @@ export function validatePoolBackends(
       const undeclared = /^configuration param '(.+)' not declared in the schema$/.exec(line);
       if (undeclared) fail(`pools[${i}].${undeclared[1]}`, 'unknown key (not declared by any loaded backend plugin)');
       const invalid = /^([\w.-]+): (.*?)(?:: value was (.*))?$/.exec(line);
-      if (invalid) fail(`pools[${i}].${invalid[1]}`, `${invalid[2]}${invalid[3] !== undefined ? `, got ${invalid[3]}` : ''}`);
+      if (invalid) {
+        let value: unknown = { backend: pool.backend };
+        for (const part of invalid[1]!.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
+        fail(`pools[${i}].${invalid[1]}`, `${invalid[2]}, got ${invalid[3] ?? JSON.stringify(value)}`);
+      }
       fail(`pools[${i}].backend`, line);
     }
     const typed: Record<string, unknown> = {};

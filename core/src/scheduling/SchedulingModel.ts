@@ -13,6 +13,9 @@ interface TaskState<T, W> {
   startedAt: number;
   holders: Set<WorkerState<T, W>>;
   nbytes: number;
+  resources?: Record<string, number>;
+  /** `resources` as a key, so a pass over the queue tries each kind of restriction once. */
+  needsKey?: string;
   data: T;
 }
 
@@ -133,6 +136,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
       address: identity.address,
       host: identity.host,
       labels: { ...identity.labels },
+      ...(identity.resources && Object.keys(identity.resources).length ? { resources: { ...identity.resources } } : {}),
       status: 'running',
       processing: new Map(),
       has: new Set(),
@@ -193,16 +197,21 @@ export class SchedulingModel<T = unknown, W = unknown> {
   // ---------------------------------------------------------------- tasks
 
   /**
-   * A new task, at the back of the queue. Emits `queued` with its prefix.
+   * A new task, at the back of the queue. Emits `queued` with its prefix (and its resource
+   * restrictions: only workers offering `resources` run it).
    *
    * @throws Error if `key` is already known (hosts decide what a second submit means first).
    */
-  submit(key: string, prefix: string, data: T): ModelTask<T, W> {
+  submit(key: string, prefix: string, data: T, resources?: Readonly<Record<string, number>>): ModelTask<T, W> {
     if (this.tasksByKey.has(key)) throw new Error(`task "${key}" is already in the model`);
     const t: TaskState<T, W> = { key, prefix, status: 'queued', run: 0, worker: undefined, startedAt: 0, holders: new Set(), nbytes: 0, data };
+    if (resources && Object.keys(resources).length) {
+      t.resources = { ...resources };
+      t.needsKey = JSON.stringify(Object.entries(resources).sort());
+    }
     this.tasksByKey.set(key, t);
     this.queue.add(t);
-    this.emit({ type: 'task.transition', key, prefix, to: 'queued' });
+    this.emit({ type: 'task.transition', key, prefix, to: 'queued', ...(t.resources ? { resources: { ...t.resources } } : {}) });
     return t;
   }
 
@@ -213,9 +222,17 @@ export class SchedulingModel<T = unknown, W = unknown> {
    */
   schedule(now: number): number {
     let assigned = 0;
+    // A task with restrictions no worker can take now waits without holding up the tasks behind
+    // it; once one kind of restriction found no worker, the rest of that kind are skipped.
+    let blocked: Set<string> | undefined;
     for (const t of this.queue) {
-      const w = pickWorker(this.workersByName.values());
-      if (!w) break;
+      if (t.needsKey !== undefined && blocked?.has(t.needsKey)) continue;
+      const w = pickWorker(this.workersByName.values(), t.resources);
+      if (!w) {
+        if (t.needsKey === undefined) break;
+        (blocked ??= new Set()).add(t.needsKey);
+        continue;
+      }
       this.queue.delete(t);
       this.assign(t, w, now);
       assigned++;
@@ -378,14 +395,25 @@ export class SchedulingModel<T = unknown, W = unknown> {
     const events: SchedulerEvent[] = [];
     for (const w of this.workersByName.values()) events.push({ type: 'worker.added', worker: this.info(w) });
     for (const t of this.tasksByKey.values()) {
-      if (t.status === 'queued') events.push({ type: 'task.transition', key: t.key, prefix: t.prefix, to: 'queued' });
-      else if (t.status === 'processing') events.push({ type: 'task.transition', key: t.key, prefix: t.prefix, to: 'processing', worker: t.worker!.name });
+      const needs = t.resources ? { resources: { ...t.resources } } : {};
+      if (t.status === 'queued') events.push({ type: 'task.transition', key: t.key, prefix: t.prefix, to: 'queued', ...needs });
+      else if (t.status === 'processing') events.push({ type: 'task.transition', key: t.key, prefix: t.prefix, to: 'processing', worker: t.worker!.name, ...needs });
     }
     return events;
   }
 
   private info(w: WorkerState<T, W>): WorkerAddedEvent['worker'] {
-    return { name: w.name, address: w.address, host: w.host, nthreads: w.nthreads, memoryLimit: w.memoryLimit, nbytes: w.nbytes, status: w.status, labels: { ...w.labels } };
+    return {
+      name: w.name,
+      address: w.address,
+      host: w.host,
+      nthreads: w.nthreads,
+      memoryLimit: w.memoryLimit,
+      nbytes: w.nbytes,
+      status: w.status,
+      labels: { ...w.labels },
+      ...(w.resources ? { resources: { ...w.resources } } : {}),
+    };
   }
 
   private emit(e: SchedulerEvent): void {
@@ -421,8 +449,8 @@ export class SchedulingModel<T = unknown, W = unknown> {
     t.status = 'queued';
     t.worker = undefined;
     this.queue.add(t);
-    // With the prefix: a store forgets a task once it is released, so a recomputed one is new to it.
-    this.emit({ type: 'task.transition', key: t.key, prefix: t.prefix, to: 'queued' });
+    // With the prefix (and restrictions): a store forgets a task once it is released, so a recomputed one is new to it.
+    this.emit({ type: 'task.transition', key: t.key, prefix: t.prefix, to: 'queued', ...(t.resources ? { resources: { ...t.resources } } : {}) });
   }
 
   private lose(t: TaskState<T, W>): void {

@@ -25,6 +25,8 @@ export interface ModelTask<T = unknown, W = unknown> {
   readonly holders: ReadonlySet<ModelWorker<T, W>>;
   /** Size of the result, as reported when it was stored. */
   readonly nbytes: number;
+  /** What one run needs (Dask resource restrictions, `{ GPU: 1 }`): only workers offering it run it. */
+  readonly resources?: Readonly<Record<string, number>>;
   readonly data: T;
 }
 
@@ -37,6 +39,8 @@ export interface ModelWorkerIdentity {
   address: string;
   host: string;
   labels: Record<string, string>;
+  /** What the worker offers (Dask worker resources, `{ GPU: 1 }`); a run holds its share until it ends. */
+  resources?: Record<string, number>;
 }
 
 /** One connected worker of a `SchedulingModel`. Read-only to hosts. */

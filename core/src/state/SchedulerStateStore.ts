@@ -1,5 +1,5 @@
 import type { SchedulerEvent, TaskState } from '../contracts/SchedulerEvent.js';
-import type { SchedulerSnapshot, SnapshotTotals } from '../contracts/SchedulerSnapshot.js';
+import type { ResourceTasks, SchedulerSnapshot, SnapshotTotals } from '../contracts/SchedulerSnapshot.js';
 import type { TaskPrefixInfo } from '../contracts/TaskPrefixInfo.js';
 import type { WorkerInfo } from '../contracts/WorkerInfo.js';
 import { keySplit } from './keySplit.js';
@@ -30,6 +30,15 @@ interface TaskRecord {
   state: TrackedState;
   worker?: WorkerState;
   longRunning: boolean;
+  /** What one run needs (Dask resource restrictions), when it needs any. */
+  resources?: Record<string, number>;
+}
+
+/** Tasks needing one resource, kept as the tasks move (see `ResourceTasks`). */
+interface ResourceCount {
+  waiting: number;
+  processing: number;
+  units: Map<string, number>;
 }
 
 export interface StoreCounts {
@@ -58,6 +67,10 @@ export class SchedulerStateStore {
   /** Sums over connected workers, kept in step with every change (see `SnapshotTotals`). */
   private readonly sums = { nthreads: 0, memoryLimit: 0, nbytes: 0 };
   private readonly processingByPrefix = new Map<string, number>();
+  /** Per resource name: the tracked tasks that need it. */
+  private readonly resourceCounts = new Map<string, ResourceCount>();
+  /** What the last full snapshot (a polling adapter's) said about resources. */
+  private snapshotResources?: Record<string, ResourceTasks>;
   /** False while the adapter has lost its scheduler; decisions must not shrink the cluster then. */
   connected = true;
 
@@ -97,7 +110,7 @@ export class SchedulerStateStore {
         this.removeWorker(event.name);
         return;
       case 'task.transition':
-        this.transition(event.key, event.prefix, event.to, event.worker, event.duration);
+        this.transition(event.key, event.prefix, event.to, event.worker, event.duration, event.resources);
         return;
       case 'task.executing': {
         const p = this.prefix(event.prefix);
@@ -151,7 +164,35 @@ export class SchedulerStateStore {
       workerTasks: this.totals.processing,
       ...this.sums,
     };
-    return { time, workers, prefixes, totals };
+    const resources = this.resourceTasks();
+    return resources ? { time, workers, prefixes, totals, resources } : { time, workers, prefixes, totals };
+  }
+
+  /** The tasks that need each resource, or undefined when none does (snapshots then look as before resources existed). */
+  private resourceTasks(): Record<string, ResourceTasks> | undefined {
+    if (this.resourceCounts.size === 0 && !this.snapshotResources) return undefined;
+    const out: Record<string, ResourceTasks> = {};
+    for (const [r, t] of Object.entries(this.snapshotResources ?? {})) out[r] = { waiting: t.waiting, processing: t.processing, units: { ...t.units } };
+    for (const [r, c] of this.resourceCounts) {
+      const o = (out[r] ??= { waiting: 0, processing: 0, units: {} });
+      o.waiting += c.waiting;
+      o.processing += c.processing;
+      for (const [p, u] of c.units) o.units[p] = (o.units[p] ?? 0) + u;
+    }
+    return Object.keys(out).length ? out : undefined;
+  }
+
+  private countResources(rec: TaskRecord, sign: 1 | -1): void {
+    for (const [r, amount] of Object.entries(rec.resources!)) {
+      let c = this.resourceCounts.get(r);
+      if (!c) this.resourceCounts.set(r, (c = { waiting: 0, processing: 0, units: new Map() }));
+      if (rec.state === 'processing') c.processing += sign;
+      else c.waiting += sign;
+      const u = (c.units.get(rec.prefix.name) ?? 0) + sign * amount;
+      if (u <= 0) c.units.delete(rec.prefix.name);
+      else c.units.set(rec.prefix.name, u);
+      if (c.waiting === 0 && c.processing === 0) this.resourceCounts.delete(r);
+    }
   }
 
   private addWorker(ws: WorkerState): void {
@@ -210,6 +251,8 @@ export class SchedulerStateStore {
     for (const ws of this.workers.values()) ws.alive = false;
     this.workers.clear();
     this.tasks.clear();
+    this.resourceCounts.clear();
+    this.snapshotResources = s.resources && Object.keys(s.resources).length ? s.resources : undefined;
     this.totals = { queued: 0, unrunnable: 0, processing: 0 };
     this.sums.nthreads = this.sums.memoryLimit = this.sums.nbytes = 0;
     this.processingByPrefix.clear();
@@ -233,9 +276,10 @@ export class SchedulerStateStore {
     }
   }
 
-  private transition(key: string, prefixName: string | undefined, to: TaskState, worker: string | undefined, duration: number | undefined): void {
+  private transition(key: string, prefixName: string | undefined, to: TaskState, worker: string | undefined, duration: number | undefined, needs?: Record<string, number>): void {
     let rec = this.tasks.get(key);
     if (rec) this.leave(rec);
+    const resources = rec?.resources ?? (needs && Object.keys(needs).length ? { ...needs } : undefined);
     const prefix = rec?.prefix ?? this.prefix(prefixName ?? keySplit(key));
     if (to === 'memory' && duration !== undefined && duration >= 0) {
       prefix.durationAverage = prefix.durationAverage < 0 ? duration : 0.5 * duration + 0.5 * prefix.durationAverage;
@@ -245,9 +289,9 @@ export class SchedulerStateStore {
       if (to === 'processing' && !ws) {
         // Assigned to a worker we do not know (yet): count it as waiting for a worker.
         if (rec) this.tasks.delete(key);
-        rec = { prefix, state: 'unrunnable', longRunning: false };
+        rec = { prefix, state: 'unrunnable', longRunning: false, ...(resources ? { resources } : {}) };
       } else {
-        rec = { prefix, state: to, longRunning: false, ...(ws ? { worker: ws } : {}) };
+        rec = { prefix, state: to, longRunning: false, ...(ws ? { worker: ws } : {}), ...(resources ? { resources } : {}) };
       }
       this.tasks.set(key, rec);
       this.enter(rec);
@@ -257,6 +301,7 @@ export class SchedulerStateStore {
   }
 
   private leave(rec: TaskRecord): void {
+    if (rec.resources) this.countResources(rec, -1);
     switch (rec.state) {
       case 'queued':
         rec.prefix.queued--;
@@ -281,6 +326,7 @@ export class SchedulerStateStore {
   }
 
   private enter(rec: TaskRecord): void {
+    if (rec.resources) this.countResources(rec, 1);
     switch (rec.state) {
       case 'queued':
         rec.prefix.queued++;

@@ -111,6 +111,20 @@ export function validateSnapshot(value: unknown): SnapshotFile {
     const requested = nameList(o, 'requested');
     if (plan) out.plan = plan;
     if (requested) out.requested = requested;
+    if (o.resources !== undefined) {
+      // Tasks that need a resource, per resource (see SchedulerSnapshot.resources).
+      const rs = obj(o.resources, 'resources');
+      out.resources = {};
+      for (const [r, v] of Object.entries(rs)) {
+        const t = obj(v, `resources.${r}`);
+        const units = obj(t.units ?? {}, `resources.${r}.units`);
+        out.resources[r] = {
+          waiting: num(t, 'waiting', `resources.${r}.`, { min: 0, integer: true }),
+          processing: num(t, 'processing', `resources.${r}.`, { min: 0, integer: true }),
+          units: Object.fromEntries(Object.keys(units).map((k) => [k, num(units, k, `resources.${r}.units.`, { min: 0 })])),
+        };
+      }
+    }
     if (o.closeCounts !== undefined) {
       const cc = obj(o.closeCounts, 'closeCounts');
       out.closeCounts = Object.fromEntries(Object.keys(cc).map((k) => [k, num(cc, k, 'closeCounts.', { min: 0, integer: true })]));
