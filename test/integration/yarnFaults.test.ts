@@ -166,8 +166,15 @@ describe('YARN backend faults against a real YARN (test/servers/yarn)', function
     const containers = svc.body.components[0]!.containers ?? [];
     expect(containers.map((c) => c.component_instance_name)).to.deep.equal([name]);
     expect(containers[0]!.id, 'a new container').to.not.equal(/container_\S+/.exec(killed.reason ?? '')?.[0]);
-    // Every live process of the name belongs to that one container (none left of the killed one).
-    const procs = processesWithEnv({ EBBTIDE_TEST_RUN: RUN, EBBTIDE_WORKER_NAME: name });
+    // READY comes with the container's launch, a moment before its script execs the worker:
+    // wait for the worker's own process, then every live process of the name must belong to
+    // that one container (none left of the killed one, no second one).
+    let procs = processesWithEnv({ EBBTIDE_TEST_RUN: RUN, EBBTIDE_WORKER_NAME: name });
+    for (let i = 0; !procs.some((p) => p.cmd === 'sleep 3600'); i++) {
+      if (i > 300) expect.fail(`no worker process for ${name}: ${JSON.stringify(procs)}`);
+      await new Promise((r) => setTimeout(r, 100));
+      procs = processesWithEnv({ EBBTIDE_TEST_RUN: RUN, EBBTIDE_WORKER_NAME: name });
+    }
     expect([...new Set(procs.map((p) => p.container))], JSON.stringify(procs)).to.deep.equal([containers[0]!.id]);
     expect(rec.all.filter((s) => s.name === name && s.phase === 'exited'), 'reported once').to.have.length(1);
   });
