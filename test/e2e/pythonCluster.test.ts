@@ -1,0 +1,29 @@
+import { expect } from 'chai';
+import { DASK_VERSIONS, requireDask } from '../support/dask.js';
+import { pytestSummary, requirePytest, runPytest } from '../support/python.js';
+
+/**
+ * The Python package (adapters/python): its pytest suite — `with EbbtideCluster(config) as
+ * cluster: cluster.adapt(minimum=0, maximum=4); client = Client(cluster)`, a burst scaling up
+ * and back to 0, close() leaving no process, the HTML repr, get_logs, attaching by URL,
+ * shutdown.workers, the asynchronous API — once per Dask release.
+ */
+for (const dask of DASK_VERSIONS) describe(`the Python EbbtideCluster (pytest adapters/python) against Dask ${dask.label}`, function () {
+  this.timeout(16 * 60_000);
+
+  before(function () {
+    requireDask(dask);
+    requirePytest(dask);
+  });
+
+  it('every pytest test passes', async () => {
+    const run = await runPytest(dask);
+    const summary = pytestSummary(run.output);
+    if (run.code !== 0) {
+      throw new Error(`pytest exited with ${run.code ?? run.signal} after ${run.seconds.toFixed(0)}s (${summary ?? 'no summary'}); its output ends with:\n${run.output.slice(-12_000)}`);
+    }
+    expect(summary, run.output.slice(-3000)).to.match(/^\d+ passed/);
+    expect(summary).not.to.match(/failed|error/);
+    console.log(`      pytest, Dask ${dask.label}: ${summary} (${run.seconds.toFixed(1)}s with start-up)`);
+  });
+});
