@@ -35,6 +35,9 @@ export interface RawPoll {
   changed: boolean;
 }
 
+/** Queued and unrunnable counts are asked for again at least this often, even when nothing moved. */
+const PENDING_REFRESH_S = 30;
+
 /** What polls of one scheduler keep from one poll to the next. */
 export class PollState {
   /** Position in the scheduler's task stream. */
@@ -44,11 +47,28 @@ export class PollState {
   views?: DaskWorkerView[];
   private taskLayer?: number;
   private workerLayer?: number;
+  private pending?: { counts: PendingCounts; at: number };
 
   /** The next poll reads everything afresh (after a reconnect: possibly another scheduler process). */
   invalidate(): void {
     this.identity.invalidate();
     this.taskLayer = undefined;
+    this.pending = undefined;
+  }
+
+  /**
+   * The last poll's queued/unrunnable counts when they cannot have changed: nothing in the task
+   * layer moved (same tasks and holders in `who_has`, same prefix counts, same processing and
+   * running workers — a task leaves `queued` or `no-worker` only through one of those) and they
+   * were asked for less than 30 s ago (for `set_restrictions` and the like, which show nowhere).
+   */
+  reusablePending(activity: boolean, now: number): PendingCounts | undefined {
+    const p = this.pending;
+    return !activity && p && now - p.at < PENDING_REFRESH_S ? p.counts : undefined;
+  }
+
+  statusChecked(counts: PendingCounts, now: number): void {
+    this.pending = { counts, at: now };
   }
 
   /** Records this poll's task-layer fingerprint; true if it differs from the previous poll's. */
@@ -69,9 +89,10 @@ export class PollState {
 /**
  * Reads the scheduler state one snapshot needs, asking each poll only for what may have changed.
  * Every poll: `processing` (also the worker list), `ncores_running` (which workers are running),
- * `who_has`, `get_task_prefix_states`, `get_task_status` (only for the tasks of prefixes that have
- * queued or unrunnable ones) and `get_task_stream` (a tail read from the last entry seen; one
- * entry when nothing completed). `identity`, which carries every worker's heartbeat metrics and
+ * `who_has`, `get_task_prefix_states` (not when `who_has` lists no task), `get_task_status` (only
+ * for the tasks of prefixes that have queued or unrunnable ones, and not when nothing in the task
+ * layer moved since the last time: see `PollState.reusablePending`) and `get_task_stream` (a tail
+ * read from the last entry seen; one entry when nothing completed). `identity`, which carries every worker's heartbeat metrics and
  * costs the scheduler more than all the others together at scale, only when `IdentityPolicy`
  * says its answer may have changed.
  *
@@ -85,21 +106,28 @@ export async function readPoll(comm: DaskComm, state: PollState, clock: () => nu
   const processing = parseProcessing(await comm.call('processing'));
   const running = new Set(Object.keys(parseNcores(await comm.call('ncores_running'), 'ncores_running')));
   const whoHas = parseWhoHas(await comm.call('who_has'));
-  const states = parsePrefixStates(await comm.call('get_task_prefix_states'));
+  let tasks = 0;
+  for (const _ in whoHas) tasks++;
+  // No task at all: no prefix has a state to count.
+  const states = tasks > 0 ? parsePrefixStates(await comm.call('get_task_prefix_states')) : {};
   const processingIds = new Set<string>();
   for (const ids of processing.values()) for (const id of ids) processingIds.add(id);
-  const candidates = pendingCandidates(whoHas, processingIds, states);
-  const pending: PendingCounts =
-    candidates.length > 0 ? countPending(parseTaskStatus(await comm.call('get_task_status', { keys: candidates.map(keyFromId) }))) : new Map();
-  const stream = await readStream(comm, state.cursor);
-
-  const fp = taskLayerFingerprint(processing, running, whoHas, states, pending);
-  const activity = state.taskLayerMoved(fp) || stream.length > 0;
-  const addresses = [...processing.keys()];
+  const fp = taskLayerFingerprint(processing, running, whoHas, states);
+  const activity = state.taskLayerMoved(fp);
   const now = clock();
+  let pending = state.reusablePending(activity, now);
+  let statusQueried = 0;
+  if (!pending) {
+    const candidates = pendingCandidates(whoHas, processingIds, states);
+    statusQueried = candidates.length;
+    pending = candidates.length > 0 ? countPending(parseTaskStatus(await comm.call('get_task_status', { keys: candidates.map(keyFromId) }))) : new Map();
+    state.statusChecked(pending, now);
+  }
+  const stream = await readStream(comm, state.cursor);
+  const addresses = [...processing.keys()];
   let workers: DaskWorkerView[];
   let identityRead = false;
-  if (!state.views || state.identity.mustRead({ now, addresses, running, activity, busy: processingIds.size > 0 })) {
+  if (!state.views || state.identity.mustRead({ now, addresses, running, activity: activity || stream.length > 0, busy: processingIds.size > 0 })) {
     workers = parseIdentity(await comm.call('identity'));
     state.identity.read(now, workers.map((w) => w.address));
     state.views = workers;
@@ -109,16 +137,7 @@ export async function readPoll(comm: DaskComm, state: PollState, clock: () => nu
     workers = state.views.filter((w) => present.has(w.address));
   }
   const workersMoved = state.workersMoved(workersFingerprint(workers));
-  return {
-    workers,
-    processing,
-    pending,
-    stream,
-    tasks: Object.keys(whoHas).length,
-    statusQueried: candidates.length,
-    identityRead,
-    changed: activity || workersMoved,
-  };
+  return { workers, processing, pending, stream, tasks, statusQueried, identityRead, changed: activity || stream.length > 0 || workersMoved };
 }
 
 async function readStream(comm: DaskComm, cursor: TaskStreamCursor): Promise<TaskStreamEntry[]> {
@@ -135,7 +154,6 @@ function taskLayerFingerprint(
   running: ReadonlySet<string>,
   whoHas: Readonly<Record<string, readonly string[]>>,
   states: PrefixStateCounts,
-  pending: PendingCounts,
 ): number {
   const fp = new PollFingerprint();
   for (const [address, ids] of processing) {
@@ -150,7 +168,6 @@ function taskLayerFingerprint(
     for (const a of whoHas[id]!) fp.add(a);
   }
   fp.add(JSON.stringify(states));
-  fp.add(JSON.stringify([...pending]));
   return fp.value;
 }
 
