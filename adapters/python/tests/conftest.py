@@ -41,6 +41,17 @@ def wait_for(condition, timeout: float = 60.0, what: str = "a condition"):
         time.sleep(0.1)
 
 
+async def until(condition, timeout: float = 60.0, what: str = "a condition"):
+    """``wait_for`` on an event loop: other tasks run meanwhile."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
 def worker_processes(address: str) -> list[psutil.Process]:
     """The Dask worker processes (``python -m distributed.cli.dask_worker ADDRESS ...``) of a scheduler."""
     found = []

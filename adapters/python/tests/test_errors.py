@@ -24,6 +24,11 @@ def test_ebbtides_own_scheduler_is_refused_with_what_to_do():
         EbbtideCluster({"scheduler": {"type": "embedded"}})
 
 
+def test_a_backend_on_other_machines_with_a_loopback_scheduler_is_refused():
+    with pytest.raises(ValueError, match="backend.type kubernetes starts workers on other machines, which cannot reach the Dask scheduler"):
+        EbbtideCluster({"backend": {"type": "kubernetes"}})
+
+
 def test_keep_without_a_scheduler_of_ones_own_is_refused():
     with pytest.raises(ValueError, match="shutdown.workers keep leaves the workers for the next ebbtide"):
         EbbtideCluster({"shutdown": {"workers": "keep"}})

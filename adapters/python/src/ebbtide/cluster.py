@@ -239,7 +239,8 @@ class EbbtideCluster(Cluster):
         path = self._config_path()
         env = {**os.environ, **self._env}
         self._effective = await effective_config(command, path, env, self._cwd)
-        self._plan = plan = plan_launch(self._effective, self._requested_name, self._generated_name)
+        host = str(self._scheduler_options.get("host") or "127.0.0.1")
+        self._plan = plan = plan_launch(self._effective, self._requested_name, self._generated_name, scheduler_host=host)
         self.name = plan.name
         env.update(plan.env)
         if plan.own_scheduler:
@@ -435,6 +436,9 @@ class EbbtideCluster(Cluster):
             kwargs.pop("Adaptive")
         body = adapt_body({"minimum": minimum, "maximum": maximum, **kwargs}, self._per_worker())
         handle = EbbtideAdaptive(self)
+        # What is asked for, at once (dask-labextension reads the bounds without awaiting);
+        # then what ebbtide confirms.
+        handle._update({"adaptive": {**((self._ebbtide_status or {}).get("adaptive") or {}), **body}})  # the API's names are the status's
         request = self._run(self._adapt(body, handle))
         if self.asynchronous:
             handle._request = request

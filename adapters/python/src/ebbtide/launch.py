@@ -172,7 +172,7 @@ class LaunchPlan:
     shutdown_timeout: float = 30.0
 
 
-def plan_launch(config: Mapping[str, Any], name: str | None, generated_name: str) -> LaunchPlan:
+def plan_launch(config: Mapping[str, Any], name: str | None, generated_name: str, scheduler_host: str = "127.0.0.1") -> LaunchPlan:
     """Checks the effective config fits a Dask cluster object, and plans the additions: a Dask
     scheduler of our own when none is named, the local backend running Dask workers, a free
     dashboard port, a cluster name. Errors say what to change."""
@@ -187,6 +187,13 @@ def plan_launch(config: Mapping[str, Any], name: str | None, generated_name: str
     if stype not in ("embedded", "dask"):
         raise ValueError(f"scheduler.type {stype!r}: EbbtideCluster drives a Dask scheduler (scheduler.type dask, or leave it out)")
     own = stype == "embedded" or not address
+    btype = value(config, "backend.type")
+    if own and btype != "local" and is_loopback(f"tcp://{scheduler_host}:0"):
+        raise ValueError(
+            f"backend.type {btype} starts workers on other machines, which cannot reach the Dask scheduler EbbtideCluster "
+            "starts on 127.0.0.1: give scheduler.address of a scheduler they can reach, or scheduler_options={'host': ...} "
+            "with an address of this machine they can reach"
+        )
     if value(config, "dashboard.enabled") is False:
         raise ValueError("dashboard.enabled false: EbbtideCluster talks to ebbtide through its control API, which the dashboard serves")
     configured = value(config, "cluster.name")
@@ -210,7 +217,7 @@ def plan_launch(config: Mapping[str, Any], name: str | None, generated_name: str
         plan.env["EBBTIDE_CLUSTER_NAME"] = plan.name
     if is_default(config, "dashboard.port"):
         plan.env["EBBTIDE_DASHBOARD_PORT"] = "0"  # any free port: several clusters on one machine
-    if value(config, "backend.type") == "local" and is_default(config, "backend.local.command"):
+    if btype == "local" and is_default(config, "backend.local.command"):
         plan.env["EBBTIDE_BACKEND_LOCAL_COMMAND"] = json.dumps(worker_command(sys.executable, loopback=own or is_loopback(address)))
         if is_default(config, "adaptive.maximum"):
             # Local worker processes: no more than this machine has cores, as LocalCluster does.
