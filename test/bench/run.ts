@@ -1,4 +1,5 @@
 import { dashboardBenches } from './dashboard.js';
+import { daskPollBenches } from './daskPoll.js';
 import { decisionBenches, storeBenches } from './decisions.js';
 import { embeddedBenches } from './embedded.js';
 import { kubernetesBenches } from './kubernetes.js';
@@ -19,6 +20,7 @@ const all: Record<string, (log: (f: Figure) => void) => Promise<void>> = {
   policy: policyBenches,
   embedded: embeddedBenches,
   kubernetes: kubernetesBenches,
+  daskPoll: daskPollBenches,
 };
 const log = (f: Figure) => printFigure(f, json);
 if (!json) process.stdout.write(`ebbtide benchmarks on ${(await import('node:os')).availableParallelism()} cores, Node ${process.version}\n`);
