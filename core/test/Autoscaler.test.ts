@@ -202,6 +202,31 @@ describe('Autoscaler', () => {
       expect(logger.records.some((r) => r.fields.event === 'shutdown.results-lost')).to.equal(false);
     });
 
+    it('a kept worker the scheduler could not measure is still reported lost, its count marked inexact', async () => {
+      const rx = newTestScheduler();
+      const { auto, scheduler, backend, logger } = await running(rx);
+      let calls = 0;
+      scheduler.retireImpl = async (names): Promise<RetireResult> => ({
+        // The first answer measures what c-1 holds; later ones cannot (the data changed under them).
+        outcomes: names.map((name) => (name === 'c-1' ? { name, status: 'kept' as const, ...(calls++ === 0 ? { held: { count: 3, keys: ['a', 'b', 'c'] } } : {}) } : { name, status: 'retired' as const })),
+      });
+      const done = auto.shutdown('SIGTERM', { retire: true });
+      await advance(rx, 6000, 1000);
+      const summary = await done;
+      expect(summary.lost).to.deep.equal({ count: 3, keys: ['a', 'b', 'c'], workers: ['c-1'], exact: true });
+      expect(backend.active).to.deep.equal([]);
+      expect(logger.records.find((r) => r.fields.event === 'shutdown.results-lost')!.fields).to.deep.include({ results: 3 });
+    });
+
+    it('when the scheduler never says what a kept worker holds, the loss is reported as at least what is known', async () => {
+      const rx = newTestScheduler();
+      const { auto, scheduler } = await running(rx);
+      scheduler.retireImpl = async (names): Promise<RetireResult> => ({ outcomes: names.map((name) => (name === 'c-1' ? { name, status: 'kept' as const } : { name, status: 'retired' as const })) });
+      const done = auto.shutdown('SIGTERM', { retire: true });
+      await advance(rx, 6000, 1000);
+      expect((await done).lost).to.deep.equal({ count: 0, keys: [], workers: ['c-1'], exact: false });
+    });
+
     it('after shutdown.timeout, stops it anyway and reports exactly what was lost', async () => {
       const rx = newTestScheduler();
       const { auto, scheduler, backend, logger, records } = await running(rx);
@@ -216,7 +241,7 @@ describe('Autoscaler', () => {
       expect(backend.active, 'still waiting before the 5 s timeout').to.deep.equal(['c-1']);
       await advance(rx, 2000, 1000);
       const summary = await done;
-      expect(summary.lost).to.deep.equal({ count: 25, keys: keys.slice(0, 20) });
+      expect(summary.lost).to.deep.equal({ count: 25, keys: keys.slice(0, 20), workers: ['c-1'], exact: true });
       expect(backend.active).to.deep.equal([]);
       const warn = logger.records.find((r) => r.fields.event === 'shutdown.results-lost')!;
       expect(warn.level).to.equal('warn');

@@ -200,7 +200,7 @@ for (const dask of DASK_VERSIONS) describe(`e2e: ebbtide up is safe to restart (
         expect(lost[0]!.results).to.equal(40);
         expect((lost[0]!.keys as string[]).length).to.equal(20);
         expect((lost[0]!.keys as string[]).every((k) => /^soak-d-\d+$/.test(k))).to.equal(true);
-        expect(p.stderr).to.match(/results lost: 40 \(soak-d-/);
+        expect(p.stderr).to.match(/results lost: 40 on restart-0 \(soak-d-/);
       } finally {
         client.send('exit');
         client.kill();

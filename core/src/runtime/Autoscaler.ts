@@ -40,8 +40,12 @@ export interface ShutdownSummary {
   stopped: string[];
   /** Workers left running (`keep`). */
   left: string[];
-  /** Results lost because their only holder was stopped after the timeout. */
-  lost: { count: number; keys: string[] };
+  /**
+   * Results lost because their only holder was stopped after the timeout (or when retiring
+   * failed): how many, up to 20 keys, the workers, and whether the count is exact (the
+   * scheduler could say for every worker).
+   */
+  lost: { count: number; keys: string[]; workers?: string[]; exact?: boolean };
 }
 
 /** Seconds between retries of a worker kept by retirement while shutting down. */
@@ -231,7 +235,7 @@ export class Autoscaler {
         status: 'shutdown',
         reason,
         ...(mode === 'keep' ? { left: summary.left } : { stopped: summary.stopped }),
-        ...(summary.lost.count ? { lost: summary.lost } : {}),
+        ...(summary.lost.workers?.length ? { lost: { count: summary.lost.count, keys: summary.lost.keys } } : {}),
       },
     });
     this.records.complete();
@@ -248,43 +252,55 @@ export class Autoscaler {
   private async retireAll(names: readonly string[], timeout: number, summary: ShutdownSummary): Promise<void> {
     const log = this.kernel.logger;
     const deadline = this.now() + timeout;
-    let pending = names.filter((n) => this.cluster.observed.includes(n));
-    let kept: RetireOutcome[] = [];
+    // Every worker the backend runs, not only those the last tick saw connected: one that
+    // connected since (and took results) must be retired too; the scheduler answers `unknown`
+    // for the rest, which are then simply stopped.
+    let pending = [...names];
+    // What each kept worker was last seen to hold alone (a later measurement may fail).
+    const held = new Map<string, { count: number; keys: string[] }>();
     let warned = false;
     while (pending.length) {
       let outcomes: RetireOutcome[];
       try {
         outcomes = (await this.scheduler.retire(pending)).outcomes;
       } catch (e) {
-        log.warn({ event: 'shutdown.retire-failed', error: describeError(e) }, 'retire failed; stopping the workers');
-        return;
+        log.warn({ event: 'shutdown.retire-failed', workers: pending, error: describeError(e) }, 'retire failed; stopping the workers');
+        break;
       }
-      kept = outcomes.filter((o) => o.status === 'kept');
-      const done = outcomes.filter((o) => o.status !== 'kept').map((o) => o.name);
-      // Retired workers go at once; only the ones still holding data wait.
-      if (done.length) await this.step('cluster', async () => void (await this.cluster.scaleDown(done, { retired: true })));
+      const kept = outcomes.filter((o) => o.status === 'kept');
+      for (const o of kept) if (o.held) held.set(o.name, o.held);
+      const retired = outcomes.filter((o) => o.status === 'retired').map((o) => o.name);
+      const unknown = outcomes.filter((o) => o.status === 'unknown').map((o) => o.name);
+      // Retired workers go at once (they are closing on the scheduler's word); never-connected
+      // ones are simply stopped; only the ones still holding data wait.
+      if (retired.length) await this.step('cluster', async () => void (await this.cluster.scaleDown(retired, { retired: true })));
+      if (unknown.length) await this.step('cluster', async () => void (await this.cluster.scaleDown(unknown)));
       pending = kept.map((o) => o.name);
       if (!pending.length || this.now() >= deadline) break;
       if (!warned) {
         warned = true;
-        const held = kept.reduce((n, o) => n + (o.held?.count ?? 0), 0);
+        const results = pending.reduce((n, w) => n + (held.get(w)?.count ?? 0), 0);
         log.warn(
-          { event: 'shutdown.waiting', workers: pending, results: held, timeout },
-          `waiting up to ${timeout}s for ${held || 'the'} result(s) held only by ${pending.join(', ')} to be released or moved`,
+          { event: 'shutdown.waiting', workers: pending, results, timeout },
+          `waiting up to ${timeout}s for ${results || 'the'} result(s) held only by ${pending.join(', ')} to be released or moved`,
         );
       }
       await firstValueFrom(timer(Math.min(SHUTDOWN_RETRY_SECONDS, Math.max(0, deadline - this.now())) * 1000, this.kernel.rxScheduler));
     }
-    if (kept.length) {
-      const keys = kept.flatMap((o) => o.held?.keys ?? []).slice(0, 20);
-      const count = kept.reduce((n, o) => n + (o.held?.count ?? 0), 0);
-      summary.lost = { count, keys };
+    if (pending.length) {
+      // Whatever they hold alone goes with them. Where the scheduler could not say how much, the
+      // loss is still reported (and the exit code says so), its size as unknown.
+      const keys = pending.flatMap((w) => held.get(w)?.keys ?? []).slice(0, 20);
+      const count = pending.reduce((n, w) => n + (held.get(w)?.count ?? 0), 0);
+      const exact = pending.every((w) => held.has(w));
+      summary.lost = { count, keys, workers: [...pending], exact };
       log.warn(
-        { event: 'shutdown.results-lost', workers: kept.map((o) => o.name), results: count, keys },
-        `stopping ${kept.length} worker(s) after ${timeout}s still holding ${count} result(s) nothing else holds: they are lost`,
+        { event: 'shutdown.results-lost', workers: pending, results: count, exact, keys },
+        `stopping ${pending.length} worker(s) after ${timeout}s still holding ${exact ? count : count ? `at least ${count}` : 'an unknown number of'} result(s) nothing else holds: they are lost`,
       );
     }
   }
+
 
   private async step(what: string, f: () => Promise<void>): Promise<void> {
     try {

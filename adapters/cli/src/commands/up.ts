@@ -172,9 +172,11 @@ export async function upCommand(kernel: Kernel, io: CliIo, options: UpOptions = 
   }
   await server?.close();
   if (summary.left.length) io.stdout(`left ${summary.left.length} worker(s) running for the next ebbtide: ${summary.left.join(', ')}\n`);
-  if (summary.lost.count) {
-    io.stderr(`results lost: ${summary.lost.count} (${summary.lost.keys.join(', ')}${summary.lost.count > summary.lost.keys.length ? ', …' : ''})\n`);
+  const lostOn = summary.lost.workers ?? [];
+  if (lostOn.length) {
+    const n = summary.lost.exact !== false ? String(summary.lost.count) : summary.lost.count ? `at least ${summary.lost.count}` : 'an unknown number of';
+    io.stderr(`results lost: ${n} on ${lostOn.join(', ')}${summary.lost.keys.length ? ` (${summary.lost.keys.join(', ')}${summary.lost.count > summary.lost.keys.length ? ', …' : ''})` : ''}\n`);
   }
   io.stdout('stopped\n');
-  return summary.lost.count ? EXIT_RESULTS_LOST : 0;
+  return lostOn.length ? EXIT_RESULTS_LOST : 0;
 }
