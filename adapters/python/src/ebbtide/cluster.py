@@ -208,17 +208,19 @@ class EbbtideCluster(Cluster):
             raise
 
     async def _start_cluster_info(self) -> None:
-        """What ``Cluster._start`` does, but ``scheduler_info`` is read with ``identity`` on each of
-        ebbtide's ticks instead of through Dask's worker-status subscription: a scheduler keeps
-        one such subscription, so a second cluster object on it (attached by URL, from another
-        notebook) would silently stop the first one's updates."""
-        info = await self.scheduler_comm.get_metadata(keys=["cluster-manager-info"], default={})
-        self._cluster_info.update(info or {})
+        """``Cluster._start``: Dask's worker-status subscription keeps ``scheduler_info`` current
+        between ebbtide's ticks. A scheduler keeps only one such subscription, though (a plugin
+        of a fixed name), so a second cluster object on it (attached by URL, from another
+        notebook) silently ends the first one's: ``scheduler_info`` is also read again with
+        ``identity`` after each decision, which keeps it right either way."""
+        await super()._start()
         self._cluster_info["name"] = self.name
-        self._sync_cluster_info_task = asyncio.ensure_future(self._sync_cluster_info())
-        for pc in self.periodic_callbacks.values():
-            pc.start()
-        self.status = Status.running
+
+    def _update_worker_status(self, op, msg):
+        if op == "remove":  # the identity read after a decision may have dropped it already
+            self.scheduler_info["workers"].pop(msg, None)
+        else:
+            super()._update_worker_status(op, msg)
 
     def _config_path(self) -> str | None:
         if self._config is None:

@@ -133,7 +133,7 @@ def ebbtide_error(stderr: str, fallback: str) -> EbbtideError:
             rest = [l.strip() for l in lines[i + 1 : i + 4] if l.startswith("  ")]
             return EbbtideError(m.group(1), " ".join([m.group(2), *rest]))
     tail = "\n".join(lines[-20:])
-    return EbbtideError("EBBTIDE_FAILED", f"{fallback}{': ' + tail if tail else ''}")
+    return EbbtideError("EBBTIDE_EXITED", f"{fallback}{': ' + tail if tail else ''}")
 
 
 def worker_command(python: str, loopback: bool) -> list[str]:
@@ -320,19 +320,14 @@ class UpProcess:
             await asyncio.wait_for(fut, timeout)
         except asyncio.TimeoutError:
             raise EbbtideError(
-                "EBBTIDE_FAILED",
+                "UP_TIMEOUT",
                 f"ebbtide up did not print its dashboard URL within {timeout:g}s (is the scheduler reachable?); its log ends with:\n"
                 + "\n".join(list(self.stderr)[-15:]),
             ) from None
         if self.url is None:
-            code = await loop.run_in_executor(None, self.proc.wait)
-            await loop.run_in_executor(None, self._join)
+            code = await self.wait(30)
             raise ebbtide_error("\n".join(self.stderr), f"ebbtide up exited with code {code} before it was ready")
         return self.url
-
-    def _join(self) -> None:
-        for t in self._threads:
-            t.join(5)
 
     def terminate(self) -> None:
         if self.running:
@@ -342,14 +337,18 @@ class UpProcess:
                 pass
 
     async def wait(self, timeout: float) -> int | None:
-        """The exit code, or None when it is still running after ``timeout`` seconds."""
+        """The exit code (its output read to the end), or None when it is still running after
+        ``timeout`` seconds. Polled on the loop, not waited for in an executor thread: at
+        interpreter exit (atexit closes open clusters) executors take no more work."""
         loop = asyncio.get_running_loop()
-        try:
-            code = await loop.run_in_executor(None, lambda: self.proc.wait(timeout))
-        except subprocess.TimeoutExpired:
-            return None
-        await loop.run_in_executor(None, self._join)
-        return code
+        deadline = loop.time() + timeout
+        while self.proc.poll() is None:
+            if loop.time() > deadline:
+                return None
+            await asyncio.sleep(0.05)
+        while any(t.is_alive() for t in self._threads) and loop.time() < deadline + 5:
+            await asyncio.sleep(0.01)
+        return self.proc.returncode
 
     def kill(self) -> None:
         if self.running:
