@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from html.parser import HTMLParser
 
@@ -11,6 +12,7 @@ from distributed import Client
 from ebbtide import EbbtideCluster
 from ebbtide.html import mode_text
 
+import fake_ipywidgets
 from conftest import gone, wait_for, worker_processes
 
 # Quick ticks so a test sees a scale-down within seconds (Dask's defaults are 1 s and 3 ticks).
@@ -192,3 +194,29 @@ def test_scheduler_info_dashboard_link_and_the_dask_hooks(live):
     assert cluster._adaptive is None
     cluster.adapt(minimum=0, maximum=4)
     assert cluster.ebbtide_status["mode"] == "adaptive"
+
+
+def test_the_notebook_widget_follows_ebbtide_live_and_its_buttons_scale_and_adapt(live, monkeypatch):
+    """Dask's own widget code (Cluster._widget) over ipywidgets' classes: its periodic refresh
+    shows ebbtide's mode, counts and decisions; Scale and Adapt go to ebbtide."""
+    cluster, _client = live
+    monkeypatch.setitem(sys.modules, "ipywidgets", fake_ipywidgets)
+    monkeypatch.delattr(cluster, "_cached_widget", raising=False)
+    tab = cluster._widget()
+    try:
+        status, scaling = tab.children
+        scale_status, accordion = scaling.children
+        (request, scale), (minimum, maximum, adapt) = (box.children for box in accordion.children)
+        request.value = 2
+        scale.click()
+        # Nothing but the widget's own refresh (every distributed.deploy.cluster-repr-interval) updates these.
+        wait_for(lambda: Html(status.value).of("ebbtide-connected") == "2", 60, "the widget to show 2 workers")
+        assert Html(status.value).of("ebbtide-mode") == "manual: holding 2 worker(s)"
+        assert "scale up to 2 (scaled-up): manual: scale(2) holds the cluster at 2 worker(s)" in Html(status.value).of("ebbtide-decisions")
+        wait_for(lambda: "Workers: 2" in scale_status.value, 30, "the scaling tab to count 2 workers")
+        minimum.value, maximum.value = 0, 3
+        adapt.click()
+        wait_for(lambda: "Scaling mode: adaptive within [0, 3] (ebbtide)" in scale_status.value, 30, "the scaling tab to say adaptive")
+        assert cluster.ebbtide_status["adaptive"]["maximum"] == 3
+    finally:
+        cluster.periodic_callbacks.pop("cluster-repr").stop()
