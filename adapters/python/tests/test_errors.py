@@ -12,11 +12,13 @@ from conftest import gone
 
 
 def test_a_bad_config_key_is_ebbtides_own_error_before_anything_starts():
+    before = set(map(id, EbbtideCluster._instances))
     with pytest.raises(EbbtideError) as e:
         EbbtideCluster({"adaptive": {"maximm": 4}})
     assert e.value.code == "CONFIG_INVALID"
     assert "adaptive.maximm: unknown key" in str(e.value) and "did you mean adaptive.maximum?" in str(e.value)
-    assert EbbtideCluster._instances and all(c.status.name == "closed" for c in EbbtideCluster._instances if c.process is None)
+    [cluster] = [c for c in EbbtideCluster._instances if id(c) not in before]
+    assert cluster.process is None and cluster.scheduler is None and cluster.status.name == "closed"
 
 
 def test_ebbtides_own_scheduler_is_refused_with_what_to_do():

@@ -425,7 +425,7 @@ class EbbtideCluster(Cluster):
     async def _scale(self, n: int) -> dict[str, Any]:
         answer = await self._control.post("/api/scale", {"n": n})
         self._log(f"scale({n}): manual mode")
-        await self._refresh_status()
+        await self._refresh_quietly()
         return answer
 
     def adapt(self, minimum: int | None = None, maximum: int | float | None = None, **kwargs: Any) -> EbbtideAdaptive:
@@ -450,7 +450,7 @@ class EbbtideCluster(Cluster):
         await self._control.post("/api/adapt", body)
         self._log(f"adapt({', '.join(f'{k}={v}' for k, v in body.items())})")
         self._adaptive = handle
-        await self._refresh_status()
+        await self._refresh_quietly()
         return handle
 
     def _stop_adapting(self, handle: EbbtideAdaptive) -> Any:
@@ -517,10 +517,11 @@ class EbbtideCluster(Cluster):
     # ----------------------------------------------------------------------------- close
 
     def close(self, timeout: float | None = None) -> Any:
-        result = super().close(timeout)
-        if not self.asynchronous and not self._in_loop():
-            self._loop_runner.stop()
-        return result
+        try:
+            return super().close(timeout)
+        finally:
+            if not self.asynchronous and not self._in_loop():
+                self._loop_runner.stop()
 
     def _in_loop(self) -> bool:
         try:
@@ -576,10 +577,25 @@ class EbbtideCluster(Cluster):
                 logger.warning("ebbtide stopped workers that still held results nothing else held: they are lost (see get_logs()['ebbtide'])")
             self._ebbtide_stopped = True
             return
+        # Attached: done when its decision stream ends, or (the stream was not connected) when
+        # its server no longer answers.
+        waits = [asyncio.ensure_future(self._ended.wait()), asyncio.ensure_future(self._until_unreachable())]
         try:
-            await asyncio.wait_for(self._ended.wait(), limit)
-        except asyncio.TimeoutError:
-            logger.warning("ebbtide at %s did not finish shutting down within %ss", self._control.url, limit)
+            done, _ = await asyncio.wait(waits, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                logger.warning("ebbtide at %s did not finish shutting down within %ss", self._control.url, limit)
+        finally:
+            for w in waits:
+                w.cancel()
+
+    async def _until_unreachable(self) -> None:
+        while True:
+            try:
+                await self._control.get("/healthz")
+            except EbbtideError as e:
+                if e.code == "DASHBOARD_UNREACHABLE":
+                    return
+            await asyncio.sleep(0.5)
 
     async def _teardown(self) -> None:
         """Whatever this object started goes: the stream, a still-running ebbtide up, the scheduler, the temp folder."""
