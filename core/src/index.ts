@@ -45,6 +45,33 @@ export { guardPlugin } from './plugins/guardPlugin.js';
 export { Kernel, type KernelOptions } from './plugins/Kernel.js';
 export { validateSnapshot } from './state/validateSnapshot.js';
 export { Autoscaler, type AutoscalerParts, type ShutdownOptions, type ShutdownSummary } from './runtime/Autoscaler.js';
+export type { ClusterLike } from './cluster/ClusterLike.js';
+export { PoolSet, type PoolSetOptions, type PoolTickContext, defaultPool } from './pools/PoolSet.js';
+export { PoolBackends, type PoolBackend } from './pools/PoolBackends.js';
+export { DEFAULT_POOL, type PoolConfig } from './pools/PoolConfig.js';
+export { type PoolSettings, poolSettings } from './pools/poolSettings.js';
+export { type BuiltCluster, type GivenBackends, buildCluster, checkPoolSelections, poolBackendConfig } from './pools/buildCluster.js';
+export { type DecidePoolsInput, type DecidePoolsOutput, type PoolTick, decidePools } from './pools/decidePools.js';
+export {
+  type BlindRule,
+  type DirectionRules,
+  EMPTY_GUARD_STATE,
+  type GuardRails,
+  type GuardState,
+  NO_GUARD_RAILS,
+  type ScalingPolicy,
+  type ScheduleEntry,
+  type SelectPolicy,
+  type TimedValue,
+  hasGuardRails,
+} from './pools/GuardRails.js';
+export { type GuardInput, type GuardOutput, applyGuards, recordChange } from './pools/applyGuards.js';
+export { stabilize } from './pools/stabilize.js';
+export { describePolicy, rateLimit } from './pools/ratePolicies.js';
+export { activeUntil, parseCron, scheduledBounds } from './pools/schedule.js';
+export { type ResourceDemandOptions, resourceDemand } from './pools/resourceDemand.js';
+export { poolWorkerEnv } from './pools/poolWorkerEnv.js';
+export { poolsSchema } from './pools/poolsSchema.js';
 export { DecisionHistory, type HistoryEntry } from './runtime/DecisionHistory.js';
 export { ClusterView, type GoneWorker, type WorkerRow, type WorkerState } from './runtime/ClusterView.js';
 export { RECORDING_VERSION, type RecordingHeader, type RecordingLine, record } from './runtime/Recorder.js';
