@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { FIXTURES, ROOT } from '../support/paths.js';
 
 /** The packages a user installs: every workspace that is not private. */
-const PUBLIC_WORKSPACES = ['core', 'plugins/dask', ...readdirSync(join(ROOT, 'adapters')).map((a) => `adapters/${a}`)].filter((dir) => {
+const PUBLIC_WORKSPACES = ['core', ...['plugins', 'adapters'].flatMap((folder) => readdirSync(join(ROOT, folder)).map((name) => `${folder}/${name}`))].filter((dir) => {
   const manifest = join(ROOT, dir, 'package.json');
   return existsSync(manifest) && !(JSON.parse(readFileSync(manifest, 'utf8')) as { private?: boolean }).private;
 });
