@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { EBBTIDE_BIN, ROOT } from '../support/paths.js';
-import { type YarnServer, pidsWithEnv, rmGet, startYarn } from '../support/yarn.js';
+import { type YarnServer, pidsWithEnv, rmGet, sharedYarn } from '../support/yarn.js';
 
 interface Service {
   components?: Array<{ containers?: Array<{ component_instance_name: string; state: string }> }>;
@@ -20,11 +20,10 @@ describe('ebbtide demo on a real YARN (test/servers/yarn)', function () {
   let yarn: YarnServer;
   let dir: string;
   before(async () => {
-    yarn = await startYarn();
+    yarn = await sharedYarn();
     dir = mkdtempSync(join(tmpdir(), 'ebbtide-yarn-demo-'));
   });
   after(async () => {
-    await yarn?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -7,7 +7,8 @@ import { asyncScheduler, filter, firstValueFrom, scan, timeout } from 'rxjs';
 import { type BackendWorkerStatus, MemoryLogger, type WorkerSpec } from '@ebbtide/core';
 import { describeResourceBackend } from '@ebbtide/core/testing';
 import { YarnBackend, type YarnBackendOptions } from '@ebbtide/backend-yarn';
-import { TEST_YARN_USER, type YarnServer, pidsWithEnv, rmGet, startYarn, testYarnOptions } from '../support/yarn.js';
+import { until } from '../support/processes.js';
+import { TEST_YARN_USER, type YarnServer, pidsWithEnv, rmGet, sharedYarn, testYarnOptions } from '../support/yarn.js';
 
 const RUN = `r${process.pid}`;
 const USER = TEST_YARN_USER;
@@ -41,13 +42,14 @@ describe('YARN backend against a real YARN (test/servers/yarn)', function () {
   let stateDir: string;
 
   before(async () => {
-    yarn = await startYarn();
+    yarn = await sharedYarn();
     stateDir = mkdtempSync(join(tmpdir(), 'ebbtide-yarn-state-'));
   });
   after(async () => {
-    await yarn?.stop();
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-    expect(pidsWithEnv({ EBBTIDE_TEST_RUN: RUN }), 'worker processes left after the YARN harness stopped').to.deep.equal([]);
+    // The harness is shared with the other YARN files; this file's services are destroyed, so
+    // their worker processes must go (the NodeManager kills a destroyed service's containers).
+    await until(() => pidsWithEnv({ EBBTIDE_TEST_RUN: RUN }).length === 0, 60_000, 'worker processes of this file to be gone');
   });
 
   describeResourceBackend('YarnBackend', () => {

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { asyncScheduler, filter, firstValueFrom, scan, timeout } from 'rxjs';
 import { type BackendWorkerStatus, MemoryLogger } from '@ebbtide/core';
 import { YarnBackend } from '@ebbtide/backend-yarn';
-import { type YarnServer, pidsWithEnv, processesWithEnv, rmGet, startYarn, testYarnOptions } from '../support/yarn.js';
+import { type YarnServer, pidsWithEnv, processesWithEnv, rmGet, sharedYarn, testYarnOptions } from '../support/yarn.js';
 
 const RUN = `r${process.pid}`;
 const spec = (name: string) => ({ name, scheduler: 'tcp://127.0.0.1:1', nthreads: 1, memoryLimit: 0 });
@@ -55,14 +55,13 @@ describe('YARN backend faults against a real YARN (test/servers/yarn)', function
   let stateDir: string;
   const open: YarnBackend[] = [];
   before(async () => {
-    yarn = await startYarn();
+    yarn = await sharedYarn();
     stateDir = mkdtempSync(join(tmpdir(), 'ebbtide-yarn-faults-'));
   });
   afterEach(async () => {
     for (const b of open.splice(0)) await b.close().catch(() => undefined);
   });
   after(async () => {
-    await yarn?.stop();
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
   const make = (extra: Parameters<typeof testYarnOptions>[2] = {}, urls?: string[]) => {

@@ -19,6 +19,27 @@ export interface YarnServer {
 
 export const YARN_START = join(ROOT, 'test', 'servers', 'yarn', 'start.mjs');
 
+let shared: Promise<YarnServer> | undefined;
+
+/**
+ * One YARN harness for every test file of a mocha run (each start costs tens of seconds and two
+ * JVMs); files keep apart by cluster name. A root `after` hook stops it once every file has run.
+ */
+export function sharedYarn(): Promise<YarnServer> {
+  shared ??= startYarn();
+  return shared;
+}
+
+if (typeof globalThis.after === 'function') {
+  after(async function () {
+    this.timeout(120_000);
+    if (!shared) return;
+    const y = await shared.catch(() => undefined);
+    shared = undefined;
+    await y?.stop();
+  });
+}
+
 /**
  * Starts the YARN harness and resolves on its `ready YARN_RM=` line. A cold first run builds it
  * with Maven (minutes); later runs start in seconds.
