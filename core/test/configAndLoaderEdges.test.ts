@@ -31,7 +31,7 @@ describe('config and loader edge cases', () => {
   it('a scalar where a section belongs is one clear message', () => {
     const file = tmp.write('scalar.json', JSON.stringify({ adaptive: 5 }));
     const e = thrownBy(() => loadConfig([{ owner: 'core', schema: coreSchema }], { file, env: {} }), 'CONFIG_INVALID');
-    expect(e.message).to.match(/^adaptive: expected a section of settings \(interval, minimum, maximum, waitCount, targetDuration, historyLength\), got 5 \(from /);
+    expect(e.message).to.match(/^adaptive: expected a section of settings \(interval, minimum, maximum, waitCount, targetDuration, earlyTick, historyLength\), got 5 \(from /);
     expect(e.message).not.to.contain('\n');
   });
 

@@ -23,7 +23,7 @@ describe('loadConfig', () => {
   describe('defaults', () => {
     it("gives Dask's adaptive defaults, typed (seconds, Infinity)", () => {
       const { config, sources } = load();
-      expect(config.adaptive).to.deep.equal({ interval: 1, minimum: 0, maximum: Infinity, waitCount: 3, targetDuration: 5, historyLength: 1000 });
+      expect(config.adaptive).to.deep.equal({ interval: 1, minimum: 0, maximum: Infinity, waitCount: 3, targetDuration: 5, earlyTick: 0, historyLength: 1000 });
       expect(config.scheduler.unknownTaskDuration).to.equal(0.5);
       expect(config.scheduler.defaultTaskDurations).to.deep.equal({});
       // The core names no implementation: the composition root chooses (the CLI: dask, dask, none).
@@ -246,7 +246,7 @@ describe('loadConfig', () => {
         env: { EBBTIDE_ADAPTIVE_MAXIMUM: '9', EBBTIDE_ADAPTIVE_WAIT_COUNT: '5' },
         flags: { 'adaptive.interval': '3s' },
       });
-      expect(config.adaptive).to.deep.equal({ minimum: 1, maximum: 9, interval: 3, waitCount: 5, targetDuration: 5, historyLength: 1000 });
+      expect(config.adaptive).to.deep.equal({ minimum: 1, maximum: 9, interval: 3, waitCount: 5, targetDuration: 5, earlyTick: 0, historyLength: 1000 });
       expect(config.log.level).to.equal('debug');
       expect(sources).to.include({
         'adaptive.minimum': 'file',
@@ -268,6 +268,7 @@ describe('loadConfig', () => {
         'adaptive.maximum',
         'adaptive.waitCount',
         'adaptive.targetDuration',
+        'adaptive.earlyTick',
         'adaptive.historyLength',
         'heuristic',
         'workersToClose',

@@ -33,6 +33,11 @@ export const coreSchema = {
       format: 'positive-duration',
       default: '5s',
     },
+    earlyTick: {
+      doc: 'Quicker reaction to a burst of work: when more tasks are queued, unrunnable or processing than the last tick saw, tick this long after the first of them instead of waiting for adaptive.interval, at most once per this duration. Such a tick only ever scales up: one that would not is dropped without a record, so adaptive.waitCount still counts interval ticks. Not used with pools or guard rails. 0 = off.',
+      format: 'duration',
+      default: '0s',
+    },
     historyLength: {
       doc: 'Decisions kept in memory for the control API, the page and `ebbtide explain`; a run of ticks that changed nothing counts as one.',
       format: 'positive-integer',

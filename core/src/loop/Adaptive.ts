@@ -1,4 +1,4 @@
-import { BehaviorSubject, Subject, type Observable, type SchedulerLike, type Subscription, defer, exhaustMap, from, interval, merge, of, switchMap } from 'rxjs';
+import { BehaviorSubject, EMPTY, Subject, type Observable, type SchedulerLike, type Subscription, defer, exhaustMap, filter, from, interval, map, merge, of, switchMap, throttleTime } from 'rxjs';
 import type { DecisionOutcome, DecisionRecord, ProposedWorker, ScalingMode } from '../DecisionRecord.js';
 import type { ClusterLike } from '../cluster/ClusterLike.js';
 import type { PoolSet } from '../pools/PoolSet.js';
@@ -19,6 +19,11 @@ export interface AdaptiveOptions {
   minimum: number;
   maximum: number;
   waitCount: number;
+  /**
+   * Seconds: the early tick's delay and spacing (`adaptive.earlyTick`); 0 or unset: off. Needs
+   * `changes$` in the deps. See "Early tick" on `Adaptive`.
+   */
+  earlyTick?: number;
 }
 
 export interface AdaptiveDeps {
@@ -36,6 +41,11 @@ export interface AdaptiveDeps {
   workerKey: WorkerKey;
   rx: SchedulerLike;
   logger?: Logger;
+  /**
+   * Emits after the store applied scheduler events (the `Autoscaler` feeds it): where the early
+   * tick looks for new work. Without it there is no early tick.
+   */
+  changes$?: Observable<unknown>;
 }
 
 export type AdaptiveState = 'inactive' | 'running' | 'stopped';
@@ -95,6 +105,25 @@ function wholeNumber(what: string, v: unknown, allowInf = false): number {
  * - `scale(n)` switches to manual mode (Dask's `cluster.scale(n)`): the target is `n`, acted on
  *   through the same retire-then-stop path with no hysteresis, until `adapt(...)` switches back.
  *   Either one runs a tick at once (unless one is running), instead of waiting for the timer.
+ *
+ * Early tick (`earlyTick` > 0, opt-in): quicker reaction to a burst of work, without changing
+ * any decision rule.
+ * - Trigger: after a store change (`changes$`) or a tick, the demand (tasks queued + unrunnable
+ *   + processing) is above the lowest demand seen since the last decision. Only in adaptive
+ *   mode, while connected, below `maximum`, and never with pools or guard rails (their
+ *   stabilization windows and rate policies count interval ticks).
+ * - Rate limit: `throttleTime(earlyTick, rx, trailing)` — the tick runs `earlyTick` after the
+ *   first sign of new work (so the rest of a burst is seen by the same tick), at most one per
+ *   `earlyTick`, on the injected scheduler, through the same `exhaustMap` as the timer (a tick
+ *   still running drops it; the check after that tick arms it again).
+ * - Scale-up only: it decides like an interval tick (the same pure `decideTick` on the store's
+ *   current state; the cluster's bookkeeping of arrivals and losses and the reconcile step stay
+ *   with the interval ticks, which time them); when
+ *   the result is an `up` it is acted on and recorded as an ordinary tick (its explanation has
+ *   `earlyTick`), and, as any up, resets the close counters (Dask). Anything else (`same`,
+ *   `down`, a failure) is dropped without a trace: the close counters are put back and no
+ *   record is published, so `waitCount` keeps counting interval ticks and a scale-down is never
+ *   hastened.
  */
 export class Adaptive {
   private readonly decisionsSubject = new Subject<DecisionRecord>();
@@ -114,6 +143,13 @@ export class Adaptive {
   private readonly period: BehaviorSubject<number>;
   private waitCountValue: number;
   private targetDurationValue?: number;
+  /**
+   * The early tick's baseline: the demand the last decision saw, lowered to the least seen since
+   * (work that finished and came back is new work too).
+   */
+  private demandSeen = 0;
+  /** After each tick: the early tick checks whether work arrived while it ran. */
+  private readonly tickEnded = new Subject<void>();
 
   constructor(
     private readonly deps: AdaptiveDeps,
@@ -210,9 +246,80 @@ export class Adaptive {
     this.logger.info({ event: 'adaptive.start', minimum: this.scalingState.minimum, maximum: this.scalingState.maximum, interval: this.options.interval }, 'adaptive scaling started');
     // switchMap restarts only the timer when the interval changes; exhaustMap still keeps one tick at a time.
     const timer = this.period.pipe(switchMap((ms) => interval(ms, this.deps.rx)));
-    this.sub = merge(timer, this.kicks)
-      .pipe(exhaustMap(() => this.tick$()))
+    const ticks = merge(timer, this.kicks).pipe(map(() => 'interval' as const));
+    this.sub = merge(ticks, this.earlyTicks())
+      .pipe(exhaustMap((kind) => (kind === 'early' ? this.earlyTick$() : this.tick$())))
       .subscribe();
+  }
+
+  /** When work arrives: `earlyTick` after the first sign of it, at most one per `earlyTick` (see the class doc). */
+  private earlyTicks(): Observable<'early'> {
+    const ms = (this.options.earlyTick ?? 0) * 1000;
+    const changes = this.deps.changes$;
+    if (!(ms > 0) || !changes || this.deps.pools) return EMPTY;
+    return merge(changes, this.tickEnded).pipe(
+      filter(() => this.newWork()),
+      throttleTime(ms, this.deps.rx, { leading: false, trailing: true }),
+      map(() => 'early' as const),
+    );
+  }
+
+  /** The store's demand: tasks queued, unrunnable or processing. */
+  private demand(): number {
+    const c = this.deps.store.counts();
+    return c.queued + c.unrunnable + c.processing;
+  }
+
+  /** True when an early tick could scale up: more work than the baseline, and room to grow. */
+  private newWork(): boolean {
+    const demand = this.demand();
+    if (demand < this.demandSeen) this.demandSeen = demand;
+    return (
+      demand > this.demandSeen &&
+      this.stateValue === 'running' &&
+      this.scalingState.mode === 'adaptive' &&
+      this.deps.store.connected &&
+      this.blindSince === undefined &&
+      this.deps.cluster.plan.length < this.scalingState.maximum
+    );
+  }
+
+  /**
+   * The early tick: decides like `tick$` (without its reconcile step and the cluster's
+   * observation, the interval's jobs) and goes on only with an `up`; anything else leaves no
+   * trace (close counters restored, no record).
+   */
+  private earlyTick$(): Observable<DecisionRecord> {
+    return defer(() => {
+      if (!this.newWork()) return EMPTY;
+      const baseline = this.demandSeen;
+      const before = this.closeCounts;
+      const time = this.deps.rx.now() / 1000;
+      let record: DecisionRecord;
+      try {
+        record = this.decide(this.tickCount + 1, time, false);
+      } catch {
+        // Left to the next interval tick, which records the failure.
+        this.closeCounts = before;
+        return EMPTY;
+      }
+      if (record.recommendation.status !== 'up') {
+        this.closeCounts = before;
+        return EMPTY;
+      }
+      this.tickCount++;
+      const demand = this.demandSeen;
+      record.explanation = {
+        ...record.explanation,
+        earlyTick: `${demand} task(s) queued, unrunnable or processing, up from ${baseline}: ticked ${this.options.earlyTick}s after the work arrived instead of waiting for the interval`,
+      };
+      return from(
+        this.act(record).then(
+          (outcome) => this.emit({ ...record, outcome }),
+          (e: unknown) => this.failed(record, e),
+        ),
+      );
+    });
   }
 
   /** Stops the timer (idempotent: logs its reason once). */
@@ -222,6 +329,7 @@ export class Adaptive {
     this.stateValue = 'stopped';
     this.sub?.unsubscribe();
     this.kicks.complete();
+    this.tickEnded.complete();
     if (wasRunning) this.logger.info({ event: 'adaptive.stop', reason, minimum: this.scalingState.minimum, maximum: this.scalingState.maximum }, 'adaptive scaling stopped');
     this.decisionsSubject.complete();
   }
@@ -285,12 +393,17 @@ export class Adaptive {
     }
   }
 
-  private decide(tick: number, time: number): DecisionRecord {
+  /**
+   * `observe: false` (the early tick): the cluster's bookkeeping of arrivals and losses, timed
+   * by the interval ticks, is left to them.
+   */
+  private decide(tick: number, time: number, observe = true): DecisionRecord {
     const { store, cluster } = this.deps;
     const snapshot = store.snapshot(time);
     // A stale view (blind) says nothing about arrivals or losses.
-    if (store.connected) cluster.observe(snapshot.workers.map((w) => w.name));
+    if (store.connected && observe) cluster.observe(snapshot.workers.map((w) => w.name));
     const counts = store.counts();
+    this.demandSeen = counts.queued + counts.unrunnable + counts.processing;
     const scaling = this.scalingState;
     const manual = scaling.mode === 'manual' ? scaling.n! : undefined;
     // Manual: the target is n, clamped to nothing but n, and acted on at once (no hysteresis).
@@ -457,6 +570,7 @@ export class Adaptive {
   private emit(record: DecisionRecord): DecisionRecord {
     if (record.time !== undefined) record.duration = Math.max(0, this.deps.rx.now() / 1000 - record.time);
     this.decisionsSubject.next(record);
+    this.tickEnded.next();
     return record;
   }
 }

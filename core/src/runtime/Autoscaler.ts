@@ -102,7 +102,12 @@ export class Autoscaler {
     this.startedAt = kernel.rxScheduler.now() / 1000;
     this.history = new DecisionHistory(config.adaptive.historyLength);
     this.store = new SchedulerStateStore({ defaultTaskDurations: config.scheduler.defaultTaskDurations });
-    this.sub = scheduler.events$.subscribe((e) => this.store.apply(e));
+    // After the store took an event: the adaptive loop's early tick looks for new work there.
+    const changes = new Subject<void>();
+    this.sub = scheduler.events$.subscribe((e) => {
+      this.store.apply(e);
+      changes.next();
+    });
     this.cluster = built.cluster;
     this.backend = built.backend;
     if (built.pools) this.pools = built.pools;
@@ -118,12 +123,14 @@ export class Autoscaler {
         workerKey: kernel.resolve('workerKey'),
         rx: kernel.rxScheduler,
         logger: kernel.logger.child({ component: 'adaptive' }),
+        changes$: changes,
       },
       {
         interval: config.adaptive.interval,
         minimum: config.adaptive.minimum,
         maximum: config.adaptive.maximum,
         waitCount: config.adaptive.waitCount,
+        earlyTick: config.adaptive.earlyTick,
       },
     );
     this.view = new ClusterView(this.cluster, this.store, backend.status$, scheduler.events$, kernel.rxScheduler, {
