@@ -62,8 +62,10 @@ function tailOf(path: string, bytes = TAIL_BYTES): string {
 /**
  * `backend.type: local` — each worker is a process on this machine, in its own process group.
  *
- * - `start` spawns `backend.local.command` with the placeholders filled in; the worker is
- *   `pending` until the process has spawned, then `running`. Its stdout and stderr go to a log
+ * - `start` spawns `backend.local.command` with the placeholders filled in, every worker of the
+ *   call in one pass (it waits for none to spawn or connect: their start-ups overlap); the
+ *   cluster state file is written once per call. A worker is `pending` until its process has
+ *   spawned, then `running` (the workers of one call that spawned together in one change). Its stdout and stderr go to a log
  *   file (not a pipe), so a worker outlives an ebbtide that is killed.
  * - Every worker's pid and start time are kept in the cluster's state file under
  *   `backend.local.stateDir`, with a lock naming the live ebbtide: `adopt` takes the lock (a lock
@@ -111,12 +113,29 @@ export class LocalBackend implements ResourceBackend {
     return this.state;
   }
 
-  private publish(changed: Proc[]): void {
+  /**
+   * Reports status changes. `save: false` when no record changed (a pending worker now running:
+   * its pid and start time were saved when it was spawned).
+   */
+  private publish(changed: Proc[], save = true): void {
     const view = changed.map((p) => ({ ...p.status }));
     // Exited workers are reported once, then forgotten, so a name can be started again.
     for (const p of changed) if (p.status.phase === 'exited' && this.procs.get(p.record.name) === p) this.procs.delete(p.record.name);
-    this.saveState();
+    if (save) this.saveState();
     this.changes.next(view);
+  }
+
+  /** Workers that spawned since the last report: a batch of starts becomes running in one change. */
+  private spawned: Proc[] = [];
+
+  private noteSpawned(proc: Proc): void {
+    // Node emits 'spawn' from its tick queue: a batch's spawns all come before this microtask.
+    if (this.spawned.push(proc) > 1) return;
+    queueMicrotask(() => {
+      const batch = this.spawned.filter((p) => p.status.phase === 'running' && this.procs.get(p.record.name) === p);
+      this.spawned = [];
+      if (batch.length) this.publish(batch, false);
+    });
   }
 
   private saveState(): void {
@@ -242,7 +261,7 @@ export class LocalBackend implements ResourceBackend {
         if (proc.status.phase === 'pending') {
           proc.status = { name: spec.name, phase: 'running' };
           this.logger.info({ event: 'worker.started', worker: spec.name, pid: child.pid }, 'worker process started');
-          this.publish([proc]);
+          this.noteSpawned(proc);
         }
       });
       child.once('error', (e) => {
