@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from distributed import Client
 
-from ebbtide import EbbtideCluster
+from ebbtide import EbbtideCluster, EbbtideError
 
 from conftest import gone, wait_for, worker_processes
 
@@ -54,3 +55,18 @@ def test_close_honours_shutdown_workers_keep_and_the_next_cluster_adopts_the_wor
         assert "kept-0" in again.plan
         assert any("adopted 1 existing worker(s) of cluster kept: kept-0" in line for line in again.process.stdout)
     wait_for(lambda: gone(worker.pid), 30, "the adopted worker to be stopped")
+
+
+def test_with_a_dashboard_token_every_request_and_the_stream_carry_it():
+    secured = {**FAST, "dashboard": {"token": "s3cret-token"}}
+    with EbbtideCluster(secured) as cluster:
+        cluster.scale(1)  # an API call with the token read from the config
+        wait_for(lambda: len(cluster.scheduler_info["workers"]) == 1, 60, "one worker")
+        # The decision stream (its own connection) carries it too: the repr follows ebbtide.
+        wait_for(lambda: any("manual: scale(1)" in str(e["decision"]["explanation"].get("rule")) for e in cluster.decisions), 30, "the manual decision in the stream")
+        with pytest.raises(EbbtideError) as e:
+            EbbtideCluster(url=cluster.url)
+        assert e.value.code == "CONFIG_INVALID" and "needs its dashboard.token" in str(e.value)
+        attached = EbbtideCluster(url=cluster.url, token="s3cret-token")
+        assert attached.ebbtide_status["mode"] == "manual"
+        attached.close()
