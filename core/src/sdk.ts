@@ -29,7 +29,7 @@ export {
   isFactory,
 } from './plugins/EbbtidePlugin.js';
 export { CONFIG, LOGGER, NAME_ARGUMENT, PLUGIN_OPTIONS, RX_SCHEDULER } from './tokens.js';
-export { EbbtideError, ERROR_CODES, type ErrorCode, type EbbtideErrorDetails, describeError, isEbbtideError } from './errors.js';
+export { EbbtideError, ERROR_CODES, type ErrorCode, type EbbtideErrorDetails, describeError, exitCodeFor, isEbbtideError } from './errors.js';
 export type { LogFields, LogLevel, Logger } from './logging/Logger.js';
 export type { EbbtideConfig } from './config/EbbtideConfig.js';
 export type { ConfigOf, FormatTypes } from './config/ConfigOf.js';

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { EbbtideError } from '@ebbtide/core';
+import { EbbtideError } from '@ebbtide/core/sdk';
 import type { ByteBudget } from './ByteBudget.js';
 import { ChunkReleaser } from './ChunkReleaser.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder, encodeFrame } from './frames.js';

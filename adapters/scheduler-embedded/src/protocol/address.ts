@@ -1,4 +1,4 @@
-import { EbbtideError } from '@ebbtide/core';
+import { EbbtideError } from '@ebbtide/core/sdk';
 
 /** Host and port of a `tcp://HOST:PORT` address. */
 export interface TcpAddress {

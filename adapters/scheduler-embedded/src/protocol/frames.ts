@@ -1,4 +1,4 @@
-import { EbbtideError } from '@ebbtide/core';
+import { EbbtideError } from '@ebbtide/core/sdk';
 import type { ChunkReleaser } from './ChunkReleaser.js';
 
 /** Bytes of the length prefix in front of every frame body (u32, big-endian). */

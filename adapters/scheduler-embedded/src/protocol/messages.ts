@@ -1,4 +1,4 @@
-import { EbbtideError } from '@ebbtide/core';
+import { EbbtideError } from '@ebbtide/core/sdk';
 import type { RawMessage } from './frames.js';
 
 /**

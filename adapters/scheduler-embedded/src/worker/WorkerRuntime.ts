@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { EbbtideError } from '@ebbtide/core';
+import { EbbtideError } from '@ebbtide/core/sdk';
 import { parseAddress } from '../protocol/address.js';
 import { Connection, RemoteError } from '../protocol/Connection.js';
 import { type ComputeMessage, type Message, OPS } from '../protocol/messages.js';

@@ -3,7 +3,10 @@
  * once registered (`READY_LINE_PREFIX name=... pid=...`) and exits by itself when the scheduler
  * connection is gone, when the scheduler closes it, or on SIGTERM/SIGINT.
  */
-import { describeError, exitCodeFor, isEbbtideError } from '@ebbtide/core';
+// The worker side (here, the protocol, the runtime) imports `@ebbtide/core/sdk`, never the package
+// root: the root loads the kernel, convict and tsyringe, three quarters of a worker's start-up CPU,
+// and workers often start many at once (test/workerImports.test.ts keeps it so).
+import { describeError, exitCodeFor, isEbbtideError } from '@ebbtide/core/sdk';
 import { READY_LINE_PREFIX } from './readyLine.js';
 import { WORKER_USAGE, parseWorkerArgs } from './parseWorkerArgs.js';
 import { WorkerRuntime } from './WorkerRuntime.js';

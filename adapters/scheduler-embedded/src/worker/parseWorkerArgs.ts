@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { EbbtideError, parseBytes } from '@ebbtide/core';
+import { EbbtideError, parseBytes } from '@ebbtide/core/sdk';
 import type { WorkerRuntimeOptions } from './WorkerRuntime.js';
 
 /** Usage text of `ebbtide-worker`. */
