@@ -1,5 +1,6 @@
 import type { TaskPrefixInfo } from './TaskPrefixInfo.js';
 import type { WorkerInfo } from './WorkerInfo.js';
+import type { ClosingOrder } from './WorkersToCloseView.js';
 
 /**
  * Everything a scaling decision reads, frozen at one instant.
@@ -24,6 +25,12 @@ export interface SchedulerSnapshot {
    * task needs one. Pools that offer a resource are scaled for these (docs/pools.md).
    */
   resources?: Record<string, ResourceTasks>;
+  /**
+   * The workers in closing order, kept incrementally by the state store (see
+   * `WorkersToCloseView`). Only on snapshots the store made, as a non-enumerable property: it is
+   * not saved, copied or compared with the snapshot's data.
+   */
+  readonly closingOrder?: ClosingOrder;
 }
 
 /** The tasks that need one resource. */

@@ -1,5 +1,6 @@
 import type { SchedulerSnapshot } from './SchedulerSnapshot.js';
 import type { WorkerKey } from './WorkerKey.js';
+import type { WorkersToCloseView } from './WorkersToCloseView.js';
 
 /**
  * One workers-to-close query from the core: how many workers should remain, and how workers are
@@ -24,4 +25,9 @@ export interface WorkersToCloseQuery {
  */
 export interface WorkersToClose {
   select(snapshot: SchedulerSnapshot, query: WorkersToCloseQuery): string[];
+  /**
+   * Optional: the same answer from the state store's incremental closing order (see
+   * `WorkersToCloseView`). Used instead of `select` when the snapshot carries a view.
+   */
+  selectFromView?(view: WorkersToCloseView, query: WorkersToCloseQuery): string[];
 }

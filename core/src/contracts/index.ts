@@ -6,6 +6,7 @@ export type { AllocationRequest, AllocationResult, PoolAllocator, PoolCapacityLi
 export type { Explanation, HeuristicContext, HeuristicResult, ScalingHeuristic } from './ScalingHeuristic.js';
 export type { WorkerKey } from './WorkerKey.js';
 export type { WorkersToClose, WorkersToCloseQuery } from './WorkersToClose.js';
+export type { ClosingGroup, ClosingOrder, WorkersToCloseView } from './WorkersToCloseView.js';
 export type {
   ConnectionEvent,
   SchedulerEvent,

@@ -3,12 +3,14 @@ import type { Recommendation } from './Recommendation.js';
 export interface RecommendInput {
   /** The clamped target. */
   target: number;
-  /** Names we intend to have, in creation order. */
-  plan: readonly string[];
+  /** Names we intend to have, in creation order (only their number is read). */
+  plan: { readonly length: number };
   /** Names the backend accepted. */
   requested: readonly string[];
-  /** Names connected to the scheduler. */
-  observed: readonly string[];
+  /** Names connected to the scheduler (read when `isObserved` is absent). */
+  observed?: readonly string[];
+  /** Whether a name is connected, when the caller can answer without a list (the state store's view). */
+  isObserved?: (name: string) => boolean;
   /** Consecutive proposals per worker before this tick. */
   closeCounts: Readonly<Record<string, number>>;
   waitCount: number;
@@ -41,27 +43,50 @@ export function recommend(input: RecommendInput): RecommendOutput {
     };
   }
 
-  const observedSet = new Set(observed);
-  const toClose = new Set<string>();
+  // Requested but never arrived: few, kept in a set to drop them from the strategy's list.
+  const missing = new Set<string>();
   const surplus = plan.length - target;
-  for (const name of requested) {
-    if (toClose.size >= surplus) break;
-    if (!observedSet.has(name)) toClose.add(name);
-  }
-  if (target < plan.length - toClose.size) {
-    for (const name of input.workersToClose(target)) toClose.add(name);
+  if (requested.length) {
+    let isObserved = input.isObserved;
+    if (!isObserved) {
+      const observedSet = new Set(observed);
+      isObserved = (name) => observedSet.has(name);
+    }
+    for (const name of requested) {
+      if (missing.size >= surplus) break;
+      if (!isObserved(name)) missing.add(name);
+    }
   }
 
+  // Every proposal once, the missing ones first. Thousands of names may pass here per tick, so no
+  // set is built for them: a repeated name finds its count already written this tick (a count
+  // depends on the name only), and only names closed firmly are remembered in a set.
   const counts: Record<string, number> = {};
   const firmly: string[] = [];
-  for (const name of toClose) {
+  const proposed: string[] = [];
+  let closing: Set<string> | undefined;
+  const take = (name: string): void => {
     const n = (input.closeCounts[name] ?? 0) + 1;
-    if (n >= waitCount) firmly.push(name);
-    else counts[name] = n;
+    if (n >= waitCount) {
+      if (closing?.has(name)) return;
+      (closing ??= new Set()).add(name);
+      firmly.push(name);
+    } else {
+      if (counts[name] === n) return;
+      counts[name] = n;
+    }
+    proposed.push(name);
+  };
+  for (const name of missing) take(name);
+  if (target < plan.length - missing.size) {
+    const names = input.workersToClose(target);
+    if (missing.size) {
+      for (const name of names) if (!missing.has(name)) take(name);
+    } else for (const name of names) take(name);
   }
   return {
     recommendation: firmly.length ? { status: 'down', workers: firmly } : { status: 'same' },
     closeCounts: counts,
-    proposed: [...toClose],
+    proposed,
   };
 }

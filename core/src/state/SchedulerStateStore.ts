@@ -2,36 +2,20 @@ import type { SchedulerEvent, TaskState } from '../contracts/SchedulerEvent.js';
 import type { ResourceTasks, SchedulerSnapshot, SnapshotTotals } from '../contracts/SchedulerSnapshot.js';
 import type { TaskPrefixInfo } from '../contracts/TaskPrefixInfo.js';
 import type { WorkerInfo } from '../contracts/WorkerInfo.js';
+import type { WorkerKey } from '../contracts/WorkerKey.js';
+import type { ClosingGroup, WorkersToCloseView } from '../contracts/WorkersToCloseView.js';
+import { ClosingIndex } from './ClosingIndex.js';
 import { keySplit } from './keySplit.js';
+import { MAX_PREFIXES, PROCESSING, QUEUED, TaskTable, type Tracked, UNRUNNABLE } from './TaskTable.js';
+import { type WorkerState, busy } from './WorkerState.js';
 
 interface PrefixState {
+  id: number;
   name: string;
   durationAverage: number;
   maxExecTime: number;
   queued: number;
   unrunnable: number;
-}
-
-interface WorkerState {
-  info: Omit<WorkerInfo, 'processing' | 'longRunning'>;
-  processing: Map<string, number>;
-  longRunning: number;
-  /** False once removed: late task events for it are ignored. */
-  alive: boolean;
-  /** The worker as the last snapshot showed it; cleared by any change, so unchanged workers cost nothing per tick. */
-  cached?: WorkerInfo;
-}
-
-/** Only tasks in these states affect a decision, so only they are tracked. */
-type TrackedState = 'queued' | 'unrunnable' | 'processing';
-
-interface TaskRecord {
-  prefix: PrefixState;
-  state: TrackedState;
-  worker?: WorkerState;
-  longRunning: boolean;
-  /** What one run needs (Dask resource restrictions), when it needs any. */
-  resources?: Record<string, number>;
 }
 
 /** Tasks needing one resource, kept as the tasks move (see `ResourceTasks`). */
@@ -53,24 +37,60 @@ export interface SchedulerStateStoreOptions {
   defaultTaskDurations?: Record<string, number>;
 }
 
+/** Closing orders kept at once (one per worker key asked for: the heuristic's, the strategy's); the least recently used goes. */
+const MAX_INDEXES = 4;
+
+/** The parts of a snapshot besides its workers, shared (frozen) by snapshots of one state. */
+interface SnapshotParts {
+  version: number;
+  prefixes: Record<string, TaskPrefixInfo>;
+  totals: SnapshotTotals;
+  resources: Record<string, ResourceTasks> | undefined;
+}
+
 /**
  * Turns scheduler events into the aggregates a decision needs, incrementally: each event costs
- * O(1) (a snapshot event costs its size), and `snapshot()` costs O(workers + prefixes). Only
- * tasks that are queued, unrunnable or processing are remembered; finished ones are forgotten.
+ * O(1) (a snapshot event costs its size). A snapshot of an unchanged state costs O(1) — its
+ * frozen parts are shared with the previous one — and one after changes O(workers changed +
+ * workers + prefixes). Only tasks that are queued, unrunnable or processing are remembered, in
+ * compact storage (`TaskTable`); finished ones are forgotten.
+ *
+ * The closing order of `workers_to_close` is kept too, per worker key (`closingOrder`): workers
+ * changed since the last decision are re-placed in O(log W) each when a decision asks, so the
+ * scale-down path reads only the groups it closes (see `WorkersToCloseView`).
  */
 export class SchedulerStateStore {
   private readonly workers = new Map<string, WorkerState>();
+  /** Workers by id, as tasks reference them (removed ones stay while tasks point at them). */
+  private readonly byId: Array<WorkerState | undefined> = [];
+  private readonly freeIds: number[] = [];
+  private seq = 0;
   private readonly prefixes = new Map<string, PrefixState>();
-  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly prefixById: PrefixState[] = [];
+  private readonly tasks = new TaskTable();
   private readonly defaults: Record<string, number>;
   private totals = { queued: 0, unrunnable: 0, processing: 0 };
   /** Sums over connected workers, kept in step with every change (see `SnapshotTotals`). */
   private readonly sums = { nthreads: 0, memoryLimit: 0, nbytes: 0 };
+  /** Connected workers without any task, long-running ones included. */
+  private idle = 0;
   private readonly processingByPrefix = new Map<string, number>();
   /** Per resource name: the tracked tasks that need it. */
   private readonly resourceCounts = new Map<string, ResourceCount>();
   /** What the last full snapshot (a polling adapter's) said about resources. */
   private snapshotResources?: Record<string, ResourceTasks>;
+  /** Bumped by every change of what a snapshot shows; a snapshot's closing order is valid while it holds. */
+  private version = 0;
+  /** Closing orders by worker key (undefined: each worker its own group), least recently used first. */
+  private readonly indexes = new Map<WorkerKey | undefined, ClosingIndex>();
+  private indexBits = 0;
+  /** The last view of each order, handed out again while it shows the same (strategies may memoize per view). */
+  private readonly views = new WeakMap<ClosingIndex, { view: WorkersToCloseView; revision: number; membership: number; idle: number }>();
+  /** Bumped when a worker connects or leaves (what `has` answers). */
+  private membership = 0;
+  /** The frozen worker list of the last snapshot, while no worker changed. */
+  private workerList: WorkerInfo[] | undefined;
+  private parts: SnapshotParts | undefined;
   /** False while the adapter has lost its scheduler; decisions must not shrink the cluster then. */
   connected = true;
 
@@ -79,18 +99,19 @@ export class SchedulerStateStore {
   }
 
   apply(event: SchedulerEvent): void {
+    if (event.type === 'connection') {
+      this.connected = event.connected;
+      return;
+    }
+    this.version++;
     switch (event.type) {
       case 'snapshot':
         this.replace(event.snapshot);
         return;
-      case 'connection':
-        this.connected = event.connected;
-        return;
       case 'worker.added': {
         const { processing, longRunning, ...info } = event.worker;
         this.removeWorker(info.name);
-        const ws: WorkerState = { info: { ...info, labels: { ...(info.labels ?? {}) } }, processing: new Map(Object.entries(processing ?? {})), longRunning: longRunning ?? 0, alive: true };
-        this.addWorker(ws);
+        this.addWorker({ ...info, labels: { ...(info.labels ?? {}) } }, processing ?? {}, longRunning ?? 0);
         return;
       }
       case 'worker.updated': {
@@ -103,7 +124,7 @@ export class SchedulerStateStore {
         this.sumWorker(ws, 1);
         if (event.status !== undefined) ws.info.status = event.status;
         if (event.labels !== undefined) ws.info.labels = { ...event.labels };
-        delete ws.cached;
+        this.changed(ws);
         return;
       }
       case 'worker.removed':
@@ -119,14 +140,18 @@ export class SchedulerStateStore {
         return;
       }
       case 'task.seceded': {
-        const rec = this.tasks.get(event.key);
-        if (!rec || rec.state !== 'processing' || rec.longRunning) return;
-        this.leave(rec);
-        rec.longRunning = true;
-        this.enter(rec);
+        const slot = this.tasks.find(event.key);
+        if (slot < 0 || this.tasks.state(slot) !== PROCESSING || this.tasks.longRunning(slot)) return;
+        const ws = this.byId[this.tasks.worker(slot)]!;
+        if (ws.alive) {
+          this.leave(slot);
+          this.tasks.setLongRunning(slot);
+          this.enter(slot);
+        } else this.tasks.setLongRunning(slot);
         if (event.computeDuration !== undefined) {
-          const old = rec.prefix.durationAverage;
-          rec.prefix.durationAverage = old < 0 ? event.computeDuration : (old + event.computeDuration) / 2;
+          const p = this.prefixById[this.tasks.prefix(slot)]!;
+          const old = p.durationAverage;
+          p.durationAverage = old < 0 ? event.computeDuration : (old + event.computeDuration) / 2;
         }
         return;
       }
@@ -149,23 +174,112 @@ export class SchedulerStateStore {
 
   /**
    * The state as a decision reads it. Worker objects are frozen and shared between snapshots
-   * while the worker does not change, so a tick costs O(workers changed + workers).
+   * while the worker does not change; the worker list, prefixes and totals are frozen and shared
+   * while nothing changes. The snapshot carries its closing order (`closingOrder`, not enumerable).
    */
   snapshot(time: number): SchedulerSnapshot {
-    const workers: WorkerInfo[] = new Array<WorkerInfo>(this.workers.size);
+    const workers = (this.workerList ??= this.listWorkers());
+    let parts = this.parts;
+    if (!parts || parts.version !== this.version) parts = this.parts = this.snapshotParts();
+    const { prefixes, totals, resources } = parts;
+    const snapshot: SchedulerSnapshot = resources ? { time, workers, prefixes, totals, resources } : { time, workers, prefixes, totals };
+    const version = this.version;
+    Object.defineProperty(snapshot, 'closingOrder', { value: (key?: WorkerKey) => (this.version === version ? this.closingOrder(key) : undefined) });
+    return snapshot;
+  }
+
+  /**
+   * The connected workers in Dask's closing order for `key` (each worker its own group when
+   * absent), as of now. The first call for a key builds the order (O(W log W)); later calls fold
+   * in the workers changed since (O(log W) each). Valid until the next event.
+   */
+  closingOrder(key?: WorkerKey): WorkersToCloseView {
+    let index = this.indexes.get(key);
+    if (index) {
+      // Most recently used last.
+      this.indexes.delete(key);
+      this.indexes.set(key, index);
+    } else index = this.createIndex(key);
+    try {
+      index.flush();
+    } catch (e) {
+      // A worker key threw: forget the half-updated order.
+      this.dropIndex(key, index);
+      throw e;
+    }
+    const last = this.views.get(index);
+    if (last && last.revision === index.revision && last.membership === this.membership && last.idle === this.idle) return last.view;
+    const view = this.view(index);
+    this.views.set(index, { view, revision: index.revision, membership: this.membership, idle: this.idle });
+    return view;
+  }
+
+  /** A view of one order as it is now; reading it once the order or the worker set changed throws. */
+  private view(order: ClosingIndex): WorkersToCloseView {
+    const { revision } = order;
+    const { membership, workers } = this;
+    const current = () => {
+      if (order.revision !== revision || this.membership !== membership) throw new Error('a WorkersToCloseView was read after its state store changed');
+    };
+    return Object.freeze({
+      workerCount: workers.size,
+      idleWorkers: this.idle,
+      candidateMemoryLimit: order.candidateMemoryLimit,
+      candidateBytes: order.candidateBytes,
+      has: (name: string) => {
+        current();
+        return workers.has(name);
+      },
+      walk: (visit: (g: ClosingGroup) => boolean) => {
+        current();
+        order.walk(visit);
+      },
+    });
+  }
+
+  private createIndex(key: WorkerKey | undefined): ClosingIndex {
+    if (this.indexes.size >= MAX_INDEXES) {
+      const [oldKey, old] = this.indexes.entries().next().value!;
+      this.dropIndex(oldKey, old);
+    }
+    let bit = 1;
+    while (this.indexBits & bit) bit <<= 1;
+    const index = new ClosingIndex(bit, key, (ws) => (ws.cached ??= this.freeze(ws)));
+    this.indexes.set(key, index);
+    this.indexBits |= bit;
+    try {
+      for (const ws of this.workers.values()) index.update(ws);
+    } catch (e) {
+      this.dropIndex(key, index);
+      throw e;
+    }
+    return index;
+  }
+
+  private dropIndex(key: WorkerKey | undefined, index: ClosingIndex): void {
+    index.release();
+    this.indexes.delete(key);
+    this.indexBits &= ~index.bit;
+  }
+
+  private listWorkers(): WorkerInfo[] {
+    const out = new Array<WorkerInfo>(this.workers.size);
     let i = 0;
-    for (const ws of this.workers.values()) workers[i++] = ws.cached ??= this.freeze(ws);
+    for (const ws of this.workers.values()) out[i++] = ws.cached ??= this.freeze(ws);
+    return Object.freeze(out) as WorkerInfo[];
+  }
+
+  private snapshotParts(): SnapshotParts {
     const prefixes: Record<string, TaskPrefixInfo> = {};
     for (const p of this.prefixes.values()) {
-      prefixes[p.name] = { durationAverage: p.durationAverage, maxExecTime: p.maxExecTime, queued: p.queued, unrunnable: p.unrunnable };
+      prefixes[p.name] = Object.freeze({ durationAverage: p.durationAverage, maxExecTime: p.maxExecTime, queued: p.queued, unrunnable: p.unrunnable });
     }
-    const totals: SnapshotTotals = {
-      processing: Object.fromEntries(this.processingByPrefix),
+    const totals: SnapshotTotals = Object.freeze({
+      processing: Object.freeze(Object.fromEntries(this.processingByPrefix)),
       workerTasks: this.totals.processing,
       ...this.sums,
-    };
-    const resources = this.resourceTasks();
-    return resources ? { time, workers, prefixes, totals, resources } : { time, workers, prefixes, totals };
+    });
+    return { version: this.version, prefixes: Object.freeze(prefixes), totals, resources: this.resourceTasks() };
   }
 
   /** The tasks that need each resource, or undefined when none does (snapshots then look as before resources existed). */
@@ -179,30 +293,51 @@ export class SchedulerStateStore {
       o.processing += c.processing;
       for (const [p, u] of c.units) o.units[p] = (o.units[p] ?? 0) + u;
     }
-    return Object.keys(out).length ? out : undefined;
+    if (!Object.keys(out).length) return undefined;
+    for (const r of Object.values(out)) Object.freeze(Object.freeze(r).units);
+    return Object.freeze(out);
   }
 
-  private countResources(rec: TaskRecord, sign: 1 | -1): void {
-    for (const [r, amount] of Object.entries(rec.resources!)) {
+  private countResources(needs: Record<string, number>, prefix: string, state: Tracked, sign: 1 | -1): void {
+    for (const r in needs) {
+      const amount = needs[r]!;
       let c = this.resourceCounts.get(r);
       if (!c) this.resourceCounts.set(r, (c = { waiting: 0, processing: 0, units: new Map() }));
-      if (rec.state === 'processing') c.processing += sign;
+      if (state === PROCESSING) c.processing += sign;
       else c.waiting += sign;
-      const u = (c.units.get(rec.prefix.name) ?? 0) + sign * amount;
-      if (u <= 0) c.units.delete(rec.prefix.name);
-      else c.units.set(rec.prefix.name, u);
+      const u = (c.units.get(prefix) ?? 0) + sign * amount;
+      if (u <= 0) c.units.delete(prefix);
+      else c.units.set(prefix, u);
       if (c.waiting === 0 && c.processing === 0) this.resourceCounts.delete(r);
     }
   }
 
-  private addWorker(ws: WorkerState): void {
-    this.workers.set(ws.info.name, ws);
+  /** A connected worker changed: its snapshot object, the worker list and every closing order must see it. */
+  private changed(ws: WorkerState): void {
+    ws.cached = undefined;
+    this.workerList = undefined;
+    if (ws.dirty !== this.indexBits) this.queue(ws);
+  }
+
+  private queue(ws: WorkerState): void {
+    for (const index of this.indexes.values()) if (!(ws.dirty & index.bit)) index.queue(ws);
+  }
+
+  private addWorker(info: WorkerState['info'], processing: Record<string, number>, longRunning: number): void {
+    const id = this.freeIds.pop() ?? this.byId.length;
+    const ws: WorkerState = { info, processing: new Map(Object.entries(processing)), positive: 0, longRunning, alive: true, seq: this.seq++, id, refs: 0, dirty: 0, cached: undefined };
+    for (const n of ws.processing.values()) if (n > 0) ws.positive += n;
+    this.byId[id] = ws;
+    this.workers.set(info.name, ws);
+    this.membership++;
     this.sumWorker(ws, 1);
     for (const [p, n] of ws.processing) {
       this.addProcessing(p, n);
       this.totals.processing += n;
     }
     this.totals.processing += ws.longRunning;
+    if (!busy(ws)) this.idle++;
+    this.changed(ws);
   }
 
   private sumWorker(ws: WorkerState, sign: 1 | -1): void {
@@ -227,9 +362,11 @@ export class SchedulerStateStore {
   private prefix(name: string): PrefixState {
     let p = this.prefixes.get(name);
     if (!p) {
+      if (this.prefixById.length >= MAX_PREFIXES) throw new RangeError(`more than ${MAX_PREFIXES} task prefixes`);
       const seeded = this.defaults[name];
-      p = { name, durationAverage: seeded ?? -1, maxExecTime: -1, queued: 0, unrunnable: 0 };
+      p = { id: this.prefixById.length, name, durationAverage: seeded ?? -1, maxExecTime: -1, queued: 0, unrunnable: 0 };
       this.prefixes.set(name, p);
+      this.prefixById.push(p);
     }
     return p;
   }
@@ -237,28 +374,45 @@ export class SchedulerStateStore {
   private removeWorker(name: string): void {
     const ws = this.workers.get(name);
     if (!ws) return;
+    this.changed(ws);
     ws.alive = false;
     this.workers.delete(name);
+    this.membership++;
     this.sumWorker(ws, -1);
     for (const [p, n] of ws.processing) {
       this.addProcessing(p, -n);
       this.totals.processing -= n;
     }
     this.totals.processing -= ws.longRunning;
+    if (!busy(ws)) this.idle--;
+    this.release(ws);
+  }
+
+  /** Frees a removed worker's id once no tracked task points at it. */
+  private release(ws: WorkerState): void {
+    if (ws.alive || ws.refs > 0 || this.byId[ws.id] !== ws) return;
+    this.byId[ws.id] = undefined;
+    this.freeIds.push(ws.id);
   }
 
   private replace(s: SchedulerSnapshot): void {
     for (const ws of this.workers.values()) ws.alive = false;
+    for (const [key, index] of [...this.indexes]) this.dropIndex(key, index);
     this.workers.clear();
+    this.membership++;
+    this.byId.length = 0;
+    this.freeIds.length = 0;
+    this.workerList = undefined;
     this.tasks.clear();
     this.resourceCounts.clear();
     this.snapshotResources = s.resources && Object.keys(s.resources).length ? s.resources : undefined;
     this.totals = { queued: 0, unrunnable: 0, processing: 0 };
     this.sums.nthreads = this.sums.memoryLimit = this.sums.nbytes = 0;
+    this.idle = 0;
     this.processingByPrefix.clear();
     for (const w of s.workers) {
       const { processing, longRunning, ...info } = w;
-      this.addWorker({ info: { ...info, labels: { ...info.labels } }, processing: new Map(Object.entries(processing)), longRunning, alive: true });
+      this.addWorker({ ...info, labels: { ...info.labels } }, processing, longRunning);
     }
     // Learned durations survive a reconnect; counts come from the new state.
     for (const p of this.prefixes.values()) {
@@ -277,76 +431,106 @@ export class SchedulerStateStore {
   }
 
   private transition(key: string, prefixName: string | undefined, to: TaskState, worker: string | undefined, duration: number | undefined, needs?: Record<string, number>): void {
-    let rec = this.tasks.get(key);
-    if (rec) this.leave(rec);
-    const resources = rec?.resources ?? (needs && Object.keys(needs).length ? { ...needs } : undefined);
-    const prefix = rec?.prefix ?? this.prefix(prefixName ?? keySplit(key));
+    const t = this.tasks;
+    let slot = t.find(key);
+    let prefix: PrefixState;
+    if (slot >= 0) {
+      this.leave(slot);
+      prefix = this.prefixById[t.prefix(slot)]!;
+    } else prefix = this.prefix(prefixName ?? keySplit(key));
     if (to === 'memory' && duration !== undefined && duration >= 0) {
       prefix.durationAverage = prefix.durationAverage < 0 ? duration : 0.5 * duration + 0.5 * prefix.durationAverage;
     }
     if (to === 'queued' || to === 'unrunnable' || to === 'processing') {
       const ws = to === 'processing' && worker !== undefined ? this.workers.get(worker) : undefined;
-      if (to === 'processing' && !ws) {
-        // Assigned to a worker we do not know (yet): count it as waiting for a worker.
-        if (rec) this.tasks.delete(key);
-        rec = { prefix, state: 'unrunnable', longRunning: false, ...(resources ? { resources } : {}) };
-      } else {
-        rec = { prefix, state: to, longRunning: false, ...(ws ? { worker: ws } : {}), ...(resources ? { resources } : {}) };
-      }
-      this.tasks.set(key, rec);
-      this.enter(rec);
-    } else if (rec) {
-      this.tasks.delete(key);
+      // Assigned to a worker we do not know (yet): count it as waiting for a worker.
+      const state: Tracked = to === 'queued' ? QUEUED : to === 'unrunnable' || !ws ? UNRUNNABLE : PROCESSING;
+      const id = ws ? ws.id : -1;
+      const given = needs && Object.keys(needs).length ? needs : undefined;
+      if (slot >= 0) {
+        t.set(slot, state, id);
+        if (given && !t.resources(slot)) t.setResources(slot, { ...given });
+      } else slot = t.add(key, prefix.id, state, id, given ? { ...given } : undefined);
+      this.enter(slot);
+    } else if (slot >= 0) {
+      t.remove(key, slot);
     }
   }
 
-  private leave(rec: TaskRecord): void {
-    if (rec.resources) this.countResources(rec, -1);
-    switch (rec.state) {
-      case 'queued':
-        rec.prefix.queued--;
+  private leave(slot: number): void {
+    const t = this.tasks;
+    const state = t.state(slot);
+    const prefix = this.prefixById[t.prefix(slot)]!;
+    const needs = t.resources(slot);
+    if (needs) this.countResources(needs, prefix.name, state, -1);
+    switch (state) {
+      case QUEUED:
+        prefix.queued--;
         this.totals.queued--;
         return;
-      case 'unrunnable':
-        rec.prefix.unrunnable--;
+      case UNRUNNABLE:
+        prefix.unrunnable--;
         this.totals.unrunnable--;
         return;
-      case 'processing': {
-        const ws = rec.worker!;
-        if (rec.longRunning) ws.longRunning--;
-        else {
-          ws.processing.set(rec.prefix.name, (ws.processing.get(rec.prefix.name) ?? 0) - 1);
-          if (ws.alive) this.addProcessing(rec.prefix.name, -1);
+      case PROCESSING: {
+        const ws = this.byId[t.worker(slot)]!;
+        ws.refs--;
+        if (!ws.alive) {
+          this.release(ws);
+          return;
         }
-        if (ws.alive) this.totals.processing--;
-        delete ws.cached;
+        const wasBusy = busy(ws);
+        if (t.longRunning(slot)) ws.longRunning--;
+        else {
+          this.bump(ws, prefix.name, -1);
+          this.addProcessing(prefix.name, -1);
+        }
+        this.totals.processing--;
+        if (wasBusy !== busy(ws)) this.idle++;
+        this.changed(ws);
         return;
       }
     }
   }
 
-  private enter(rec: TaskRecord): void {
-    if (rec.resources) this.countResources(rec, 1);
-    switch (rec.state) {
-      case 'queued':
-        rec.prefix.queued++;
+  private enter(slot: number): void {
+    const t = this.tasks;
+    const state = t.state(slot);
+    const prefix = this.prefixById[t.prefix(slot)]!;
+    const needs = t.resources(slot);
+    if (needs) this.countResources(needs, prefix.name, state, 1);
+    switch (state) {
+      case QUEUED:
+        prefix.queued++;
         this.totals.queued++;
         return;
-      case 'unrunnable':
-        rec.prefix.unrunnable++;
+      case UNRUNNABLE:
+        prefix.unrunnable++;
         this.totals.unrunnable++;
         return;
-      case 'processing': {
-        const ws = rec.worker!;
-        if (rec.longRunning) ws.longRunning++;
+      case PROCESSING: {
+        // Only ever entered on a connected worker.
+        const ws = this.byId[t.worker(slot)]!;
+        ws.refs++;
+        const wasBusy = busy(ws);
+        if (t.longRunning(slot)) ws.longRunning++;
         else {
-          ws.processing.set(rec.prefix.name, (ws.processing.get(rec.prefix.name) ?? 0) + 1);
-          if (ws.alive) this.addProcessing(rec.prefix.name, 1);
+          this.bump(ws, prefix.name, 1);
+          this.addProcessing(prefix.name, 1);
         }
-        if (ws.alive) this.totals.processing++;
-        delete ws.cached;
+        this.totals.processing++;
+        if (wasBusy !== busy(ws)) this.idle--;
+        this.changed(ws);
         return;
       }
     }
+  }
+
+  /** One more or one fewer task of `prefix` on a worker. */
+  private bump(ws: WorkerState, prefix: string, delta: 1 | -1): void {
+    const old = ws.processing.get(prefix) ?? 0;
+    const n = old + delta;
+    ws.processing.set(prefix, n);
+    ws.positive += Math.max(n, 0) - Math.max(old, 0);
   }
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { PLUGIN_OPTIONS, type SchedulerSnapshot, type WorkersToClose, type WorkersToCloseQuery } from '@ebbtide/core';
+import { PLUGIN_OPTIONS, type SchedulerSnapshot, type WorkersToClose, type WorkersToCloseQuery, type WorkersToCloseView } from '@ebbtide/core';
 import type { DaskOptions } from './config.js';
 
 /** Dask's own `workers_to_close` parameters, beyond the core's query. */
@@ -9,6 +9,7 @@ export interface DaskQueryExtras {
   minimum?: number;
   memoryRatio?: number;
 }
+import { selectFromView } from './selectFromView.js';
 import { selectWorkersToClose } from './selectWorkersToClose.js';
 
 /** `workersToClose: dask` — Dask's `workers_to_close`, grouped by the configured worker key. */
@@ -28,5 +29,12 @@ export class DaskWorkersToClose implements WorkersToClose {
       ...(ratio !== undefined ? { memoryRatio: ratio } : {}),
       ...(key ? { key: (w) => key.key(w) } : {}),
     });
+  }
+
+  /** The same answer from the store's closing order (the core asks it for the query's key). */
+  selectFromView(view: WorkersToCloseView, query: WorkersToCloseQuery & DaskQueryExtras): string[] {
+    const { key: _key, memoryRatio, ...rest } = query;
+    const ratio = memoryRatio ?? this.options?.memoryRatio;
+    return selectFromView(view, { ...rest, ...(ratio !== undefined ? { memoryRatio: ratio } : {}) });
   }
 }

@@ -1,6 +1,7 @@
 import type { Explanation, SchedulerSnapshot, SnapshotTotals, WorkerInfo } from '@ebbtide/core';
 import type { DaskHeuristicSettings } from './config.js';
 import { prefixDuration } from './prefixDuration.js';
+import { selectFromView } from './selectFromView.js';
 import { selectWorkersToClose } from './selectWorkersToClose.js';
 
 export interface AdaptiveTargetResult {
@@ -82,7 +83,9 @@ export function adaptiveTarget(snapshot: SchedulerSnapshot, ctx: DaskHeuristicSe
   if (wanted >= nW) {
     return { target: wanted, explanation: { ...explanation, rule: wanted > nW ? 'scale-up' : 'steady' } };
   }
-  const closable = selectWorkersToClose(workers, {});
+  // The store's closing order answers in O(closable); a snapshot without one (a file) is sorted.
+  const order = snapshot.closingOrder?.();
+  const closable = order ? selectFromView(order, {}) : selectWorkersToClose(workers, {});
   return {
     target: nW - closable.length,
     explanation: { ...explanation, rule: 'scale-down: keep every worker that is busy or needed for memory', closable },

@@ -6,6 +6,7 @@ import { HostWorkerKey, LabelWorkerKey, NoneWorkerKey } from './workerKeys.js';
 
 export { adaptiveTarget, type AdaptiveTargetResult } from './adaptiveTarget.js';
 export { selectWorkersToClose, type SelectQuery } from './selectWorkersToClose.js';
+export { selectFromView } from './selectFromView.js';
 export { prefixDuration } from './prefixDuration.js';
 export { DaskTargetHeuristic } from './DaskTargetHeuristic.js';
 export { DaskWorkersToClose, type DaskQueryExtras } from './DaskWorkersToClose.js';
