@@ -197,16 +197,19 @@ describe('Adaptive loop: the early tick (virtual time)', () => {
     adaptive.stop('test');
   });
 
-  it('is off by default, in manual mode and at the maximum', async () => {
+  it('is off by default, in manual mode, at the maximum and while the scheduler cannot be read', async () => {
+    type Setup = ReturnType<typeof setup>;
     for (const [what, options, prepare] of [
       ['off', { earlyTick: 0 }, undefined],
-      ['manual', {}, (a: Adaptive) => void a.scale(1)],
+      ['manual', {}, (s: Setup) => void s.adaptive.scale(1)],
       ['maximum', { maximum: 0 }, undefined],
+      ['blind', {}, (s: Setup) => s.scheduler.emit({ type: 'connection', connected: false })],
     ] as const) {
       const rx = newTestScheduler();
-      const { adaptive, records, submit, heuristic, until } = setup(rx, options);
+      const ctx = setup(rx, options);
+      const { adaptive, records, submit, heuristic, until } = ctx;
       adaptive.start();
-      prepare?.(adaptive);
+      prepare?.(ctx);
       await until(300);
       const calls = heuristic.calls;
       submit(10);

@@ -118,12 +118,11 @@ function wholeNumber(what: string, v: unknown, allowInf = false): number {
  *   still running drops it; the check after that tick arms it again).
  * - Scale-up only: it decides like an interval tick (the same pure `decideTick` on the store's
  *   current state; the cluster's bookkeeping of arrivals and losses and the reconcile step stay
- *   with the interval ticks, which time them); when
- *   the result is an `up` it is acted on and recorded as an ordinary tick (its explanation has
- *   `earlyTick`), and, as any up, resets the close counters (Dask). Anything else (`same`,
- *   `down`, a failure) is dropped without a trace: the close counters are put back and no
- *   record is published, so `waitCount` keeps counting interval ticks and a scale-down is never
- *   hastened.
+ *   with the interval ticks, which time them). An `up` is acted on and recorded as an ordinary
+ *   tick (its explanation has `earlyTick`) and, as any up, resets the close counters (Dask).
+ *   Anything else (`same`, `down`, a failure) is dropped without a trace: the close counters
+ *   are put back and no record is published, so `waitCount` keeps counting interval ticks and a
+ *   scale-down is never hastened.
  */
 export class Adaptive {
   private readonly decisionsSubject = new Subject<DecisionRecord>();
