@@ -34,6 +34,13 @@ export const simulatorSchema = {
       format: 'duration',
       default: '1h',
     },
+    pools: {
+      doc: 'Per worker pool (pools:), what its simulated backend does: { <pool>: { startupDelay, capacity } } — its own startup delay (as simulator.startupDelay; default that) and the most workers it holds (a quota; starts beyond it fail for lack of capacity, so the pool is capacity-limited and demand spills over).',
+      // convict's built-in Object: its entries are objects themselves, which a named format's
+      // value may not be (convict would look for their keys in the schema). Checked by simulatorOptions.
+      format: 'Object',
+      default: {},
+    },
   },
 } satisfies ConfigSchemaSection;
 
@@ -49,6 +56,39 @@ export interface SimulatorOptions {
   horizon: number;
   /** Seconds. */
   settleTimeout: number;
+  /** Per pool name: its startup delay and capacity (`simulator.pools`). */
+  pools: Record<string, SimulatedPoolOptions>;
+}
+
+/** One simulated pool's backend. */
+export interface SimulatedPoolOptions {
+  startupDelay?: StartupDelay;
+  /** Most workers at once; absent: no limit. */
+  capacity?: number;
+}
+
+/** `simulator.pools`, checked. @throws EbbtideError `CONFIG_INVALID` naming the pool and the key. */
+function simulatedPools(raw: unknown): Record<string, SimulatedPoolOptions> {
+  const fail = (key: string, what: string): never => {
+    throw new EbbtideError('CONFIG_INVALID', `${key}: ${what}`, { key: 'simulator.pools' });
+  };
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) return fail('simulator.pools', `expected { <pool>: { startupDelay, capacity } }, got ${JSON.stringify(raw)}`);
+  const out: Record<string, SimulatedPoolOptions> = {};
+  for (const [name, v] of Object.entries(raw as Record<string, unknown>)) {
+    const key = `simulator.pools.${name}`;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(key, `expected { startupDelay, capacity }, got ${JSON.stringify(v)}`);
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) if (k !== 'startupDelay' && k !== 'capacity') fail(`${key}.${k}`, 'unknown key; expected startupDelay or capacity');
+    const pool: SimulatedPoolOptions = {};
+    if (o.startupDelay !== undefined) pool.startupDelay = parseStartupDelay(o.startupDelay, `${key}.startupDelay`);
+    if (o.capacity !== undefined) {
+      if (!Number.isSafeInteger(o.capacity) || (o.capacity as number) < 0) fail(`${key}.capacity`, `expected a whole number >= 0, got ${JSON.stringify(o.capacity)}`);
+      pool.capacity = o.capacity as number;
+    }
+    out[name] = pool;
+  }
+  return out;
 }
 
 /**
@@ -58,7 +98,7 @@ export interface SimulatorOptions {
  */
 export function simulatorOptions(config: EbbtideConfig): SimulatorOptions {
   const s = config.simulator as
-    | { startupDelay: string; bandwidth: number; seed: number; heartbeatInterval: number; horizon: number; settleTimeout: number }
+    | { startupDelay: string; bandwidth: number; seed: number; heartbeatInterval: number; horizon: number; settleTimeout: number; pools?: unknown }
     | undefined;
   if (!s) {
     throw new EbbtideError('CONFIG_INVALID', 'simulator: the config has no simulator section; register the simulator plugin', { key: 'simulator' });
@@ -75,5 +115,6 @@ export function simulatorOptions(config: EbbtideConfig): SimulatorOptions {
     heartbeatInterval: s.heartbeatInterval,
     horizon: s.horizon,
     settleTimeout: s.settleTimeout,
+    pools: simulatedPools(s.pools),
   };
 }

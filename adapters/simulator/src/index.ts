@@ -9,7 +9,8 @@ export { type StartupDelay, drawStartupDelay, formatStartupDelay, parseStartupDe
 export { type SchedulerStats, SimulatedScheduler, type SimulatedSchedulerOptions } from './sim/SimulatedScheduler.js';
 export { SimulatedBackend, type SimulatedBackendOptions } from './sim/SimulatedBackend.js';
 export { VirtualClock } from './sim/VirtualClock.js';
-export { type SimulatorOptions, simulatorOptions, simulatorSchema } from './config.js';
+export { type SimulatedPoolOptions, type SimulatorOptions, simulatorOptions, simulatorSchema } from './config.js';
+export { type PoolMetrics, type SimulatedPoolSettings, poolSeed } from './simulatedPools.js';
 export { type SeriesPoint, SeriesRecorder, waitStats } from './metrics.js';
 export {
   type SimulateOptions,

@@ -10,6 +10,8 @@ export interface SeriesPoint {
   safeTarget: number;
   /** Workers connected to the scheduler. */
   workers: number;
+  /** With pools: workers connected per pool. */
+  pools?: Record<string, number>;
 }
 
 /** Rounds to the millisecond, so results print without float noise. */
@@ -37,6 +39,8 @@ export function waitStats(values: readonly number[]): { mean: number; p95: numbe
  */
 export class SeriesRecorder {
   private readonly cols: number[][] = [[], [], [], [], []];
+  /** Per pool, one value per point (absent until a point names pools). */
+  private readonly poolCols = new Map<string, number[]>();
 
   constructor(private readonly maxPoints = 2000) {}
 
@@ -51,6 +55,14 @@ export class SeriesRecorder {
     g.push(p.target);
     s.push(p.safeTarget);
     w.push(p.workers);
+    if (p.pools) {
+      for (const [name, v] of Object.entries(p.pools)) {
+        let col = this.poolCols.get(name);
+        if (!col) this.poolCols.set(name, (col = new Array<number>(t.length - 1).fill(0)));
+        col.push(v);
+      }
+    }
+    for (const col of this.poolCols.values()) if (col.length < t.length) col.push(0);
   }
 
   points(): SeriesPoint[] {
@@ -61,11 +73,13 @@ export class SeriesRecorder {
     for (let i = 0; i < n; i += size) {
       const end = Math.min(n, i + size);
       const p: SeriesPoint = { t: t[i]!, demand: d[i]!, target: g[i]!, safeTarget: s[i]!, workers: w[i]! };
+      if (this.poolCols.size) p.pools = Object.fromEntries([...this.poolCols].map(([name, col]) => [name, col[i]!]));
       for (let j = i + 1; j < end; j++) {
         p.demand = Math.max(p.demand, d[j]!);
         p.target = Math.max(p.target, g[j]!);
         p.safeTarget = Math.max(p.safeTarget, s[j]!);
         p.workers = Math.max(p.workers, w[j]!);
+        if (p.pools) for (const [name, col] of this.poolCols) p.pools[name] = Math.max(p.pools[name]!, col[j]!);
       }
       out.push(p);
     }

@@ -1,9 +1,10 @@
-import { Autoscaler, type ConfigSources, type DecisionRecord, EbbtideError, type EbbtidePlugin, Kernel, type Logger, parseBytes, parseDuration } from '@ebbtide/core';
+import { Autoscaler, type ConfigSources, type DecisionRecord, EbbtideError, type EbbtidePlugin, Kernel, type Logger, parseBytes, parseDuration, poolSettings } from '@ebbtide/core';
 import { type SimulatorOptions, simulatorOptions } from './config.js';
 import { type SeriesPoint, SeriesRecorder, roundMs, waitStats } from './metrics.js';
 import { simulatorPlugin } from './plugin/simulatorPlugin.js';
 import { SimulatedBackend } from './sim/SimulatedBackend.js';
 import { SimulatedScheduler } from './sim/SimulatedScheduler.js';
+import { GuardCounter, type PoolMetrics, type SimulatedPoolSettings, poolMetrics, poolSettingsOf, restingSize, simulatedPoolBackends, sortedCounts } from './simulatedPools.js';
 import { VirtualClock } from './sim/VirtualClock.js';
 import { type StartupDelay, formatStartupDelay, parseStartupDelay } from './sim/StartupDelay.js';
 import { type Trace, validateTrace } from './trace/Trace.js';
@@ -95,6 +96,15 @@ export interface SimulationResult {
   endedBy: SimulationEnd;
   /** Virtual seconds at the end. */
   endTime: number;
+  /**
+   * With `pools:` only: each pool's worker-seconds, peak and cost (`cost` × worker-hours), in
+   * config order. A config without pools has none of `pools`, `cost` (nor `settings.pools`).
+   */
+  pools?: Record<string, PoolMetrics>;
+  /** With `pools:`: the pools' costs together. */
+  cost?: number;
+  /** Ticks in which each of the cluster's own guard rails (`adaptive.*`) changed the outcome; absent when none did. */
+  guards?: Record<string, number>;
   /** The settings the run used. */
   settings: {
     minimum: number;
@@ -108,6 +118,8 @@ export interface SimulationResult {
     bandwidth: number;
     seed: number;
     heartbeatInterval: number;
+    /** With `pools:`: each pool's bounds, cost, startup delay and simulated capacity. */
+    pools?: SimulatedPoolSettings[];
   };
 }
 
@@ -170,14 +182,30 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   const sim = resolveOverrides(simulatorOptions(config), options.sim);
 
   const scheduler = new SimulatedScheduler(trace, { bandwidth: sim.bandwidth, heartbeatInterval: sim.heartbeatInterval }, clock);
-  const backend = new SimulatedBackend(scheduler, { startupDelay: sim.startupDelay, seed: sim.seed }, clock);
-  const auto = await Autoscaler.start(kernel, { scheduler, backend });
+  // With pools: one simulated backend per pool (its own startup delay and capacity); without,
+  // the one backend as before pools existed.
+  const { pools } = poolSettings(config);
+  const poolBackends = simulatedPoolBackends(pools, sim, scheduler, clock);
+  const backends: SimulatedBackend[] = pools.length ? [...poolBackends.values()] : [new SimulatedBackend(scheduler, { startupDelay: sim.startupDelay, seed: sim.seed }, clock)];
+  const auto = await Autoscaler.start(kernel, pools.length ? { scheduler, backends: Object.fromEntries(poolBackends) } : { scheduler, backend: backends[0]! });
+  const timerWakes = () => {
+    let n = scheduler.timerWakes;
+    for (const b of backends) n += b.timerWakes;
+    return n;
+  };
+  const activeCount = () => {
+    let n = 0;
+    for (const b of backends) n += b.activeCount;
+    return n;
+  };
 
   const series = new SeriesRecorder(options.sim?.seriesPoints ?? 2000);
   let decisions = 0;
   let scaleUps = 0;
   let scaleDowns = 0;
   let failedTicks = 0;
+  const guards = new GuardCounter();
+  const poolSet = pools.length ? auto.pools : undefined;
   const sub = auto.decisions$.subscribe((r) => {
     // The record the final shutdown emits is not a tick of the simulated run.
     if (r.outcome?.status === 'shutdown') return;
@@ -186,6 +214,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     if (status === 'scaled-up') scaleUps++;
     else if (status === 'scaled-down' || status === 'partial') scaleDowns++;
     else if (status === 'failed') failedTicks++;
+    guards.add(r);
     const i = r.inputs;
     series.add({
       t: r.time ?? clock.now() / 1000,
@@ -193,12 +222,15 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       target: r.target,
       safeTarget: r.safeTarget,
       workers: i?.workers ?? 0,
+      // Each pool's connected workers as this tick saw them (its share of `workers`).
+      ...(poolSet ? { pools: Object.fromEntries(poolSet.names.map((n) => [n, poolSet.clusterOf(n)!.observed.length])) } : {}),
     });
     options.onDecision?.(r);
   });
 
   const minimum = config.adaptive.minimum;
-  const atMinimum = () => scheduler.workerCount === minimum && auto.cluster.plan.length === minimum && backend.activeCount === minimum;
+  const resting = pools.length ? restingSize(pools, sim, minimum) : minimum;
+  const atMinimum = () => scheduler.workerCount === resting && auto.cluster.plan.length === resting && activeCount() === resting;
   const horizonMs = sim.horizon > 0 ? sim.horizon * 1000 : Infinity;
   let endedBy: SimulationEnd;
   let drainedAt: number | undefined;
@@ -226,12 +258,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         endedBy = 'horizon';
         break;
       }
-      const syncBefore = scheduler.timerWakes + backend.timerWakes;
+      const syncBefore = timerWakes();
       const ran = clock.runUntil(next);
       // Only the adaptive loop's actions and retirement copies start or settle promises; a step
       // made only of the simulator's own synchronous timers (task events, worker connects) needs
       // no drain. Skipping it there saves a macrotask turn on most steps.
-      if (ran > scheduler.timerWakes + backend.timerWakes - syncBefore) await drainPromises();
+      if (ran > timerWakes() - syncBefore) await drainPromises();
     }
   } finally {
     await auto.shutdown('simulation finished');
@@ -241,10 +273,18 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   const stats = scheduler.stats();
   const waits = waitStats(stats.waits);
   const max = config.adaptive.maximum;
+  let workerSeconds = 0;
+  let workersStarted = 0;
+  for (const b of backends) {
+    workerSeconds += b.workerSeconds();
+    workersStarted += b.workersStarted;
+  }
+  const perPool = pools.length ? poolMetrics(pools, poolBackends, guards) : undefined;
+  const clusterGuards = sortedCounts(guards.cluster);
   return {
     trace: trace.name,
     metrics: {
-      workerSeconds: roundMs(backend.workerSeconds()),
+      workerSeconds: roundMs(workerSeconds),
       peakWorkers: stats.peakWorkers,
       meanWait: roundMs(waits.mean),
       p95Wait: roundMs(waits.p95),
@@ -253,7 +293,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       scaleUps,
       scaleDowns,
       failedTicks,
-      workersStarted: backend.workersStarted,
+      workersStarted,
       bytesMoved: stats.bytesMoved,
       resultsLost: stats.resultsLost,
       tasks: trace.tasks.length,
@@ -262,6 +302,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     decisions,
     endedBy,
     endTime: roundMs(clock.now() / 1000),
+    ...(perPool ? { pools: perPool, cost: roundMs(pools.reduce((n, p) => n + (p.cost * poolBackends.get(p.name)!.workerSeconds()) / 3600, 0)) } : {}),
+    ...(clusterGuards ? { guards: clusterGuards } : {}),
     settings: {
       minimum,
       maximum: Number.isFinite(max) ? max : 'inf',
@@ -274,6 +316,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       bandwidth: sim.bandwidth,
       seed: sim.seed,
       heartbeatInterval: sim.heartbeatInterval,
+      ...(pools.length ? { pools: poolSettingsOf(pools, sim) } : {}),
     },
   };
 }

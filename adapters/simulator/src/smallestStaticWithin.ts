@@ -27,7 +27,7 @@ export interface SmallestStaticResult {
 
 /**
  * The smallest static cluster that serves a trace almost as well as a static cluster of the
- * maximum size: binary search over sizes 1..maximum for the smallest whose p95 wait is at most
+ * maximum size: binary search over sizes 1..maximum (from the pools' floors together, with pools) for the smallest whose p95 wait is at most
  * `factor` x the maximum-size cluster's (p95 wait shrinks as the cluster grows). The baseline an
  * adaptive run's worker-seconds are compared with.
  *
@@ -58,7 +58,8 @@ export async function smallestStaticWithin(options: SimulateOptions, search: Sma
   };
   const reference = await run(maximum);
   const allowed = factor * reference.metrics.p95Wait;
-  let lo = 1;
+  // With pools, a static cluster is never smaller than the pools' floors together.
+  let lo = Math.min(maximum, Math.max(1, (reference.settings.pools ?? []).reduce((n, p) => n + p.minimum, 0)));
   let hi = maximum;
   while (lo < hi) {
     const mid = Math.floor((lo + hi) / 2);

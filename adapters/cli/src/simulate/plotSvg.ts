@@ -5,6 +5,8 @@ export interface PlotPoint {
   target: number;
   safeTarget: number;
   workers: number;
+  /** With pools: connected workers per pool (they add up to `workers`). */
+  pools?: Readonly<Record<string, number>>;
 }
 
 export interface PlotPanel {
@@ -16,6 +18,15 @@ const W = 960;
 const PANEL_H = 240;
 const M = { left: 56, right: 64, top: 30, bottom: 34 };
 const COLORS = { demand: '#c7ccd4', target: '#e07b00', workers: '#1f5fbf' };
+/** One fill per pool, in config order (cheap first in the examples): none is the workers' blue or the target's orange. */
+const POOL_COLORS = ['#4caf7a', '#d0473f', '#8e63c7', '#2aa7b8', '#a87842', '#d470a8'];
+
+/** The pools a series names, in the order they first appear. */
+function poolNames(series: readonly PlotPoint[]): string[] {
+  const names: string[] = [];
+  for (const p of series) for (const n of Object.keys(p.pools ?? {})) if (!names.includes(n)) names.push(n);
+  return names;
+}
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -43,7 +54,9 @@ function fmt(x: number): string {
 /**
  * An SVG of one panel per simulated config: tasks waiting + running (grey area, right axis),
  * the heuristic's clamped target (orange step line) and connected workers (blue step line),
- * both on the left axis, against virtual time. Deterministic: same input, same bytes.
+ * both on the left axis, against virtual time. With pools, the connected workers are stacked
+ * per pool under the blue line, one colour each (first pool at the bottom), so spill-over to a
+ * second pool shows as its colour rising above the first's. Deterministic: same input, same bytes.
  */
 export function plotSvg(panels: readonly PlotPanel[]): string {
   const height = panels.length * PANEL_H + 30;
@@ -85,6 +98,14 @@ export function plotSvg(panels: readonly PlotPanel[]): string {
       const base = fmt(yD(0));
       const area = [`M${fmt(x(s[0]!.t))},${base}`, ...s.map((p) => `L${fmt(x(p.t))},${fmt(yD(p.demand))}`), `L${fmt(x(s.at(-1)!.t))},${base}`, 'Z'].join(' ');
       parts.push(`<path d="${area}" fill="${COLORS.demand}" stroke="none"/>`);
+      // Stacked per pool: the area up to the sum of pools 0..k, drawn from the top of the stack
+      // down, so each pool's band is its own colour.
+      const names = poolNames(s);
+      for (let k = names.length - 1; k >= 0; k--) {
+        const upTo = (p: PlotPoint) => names.slice(0, k + 1).reduce((n, name) => n + (p.pools?.[name] ?? 0), 0);
+        const top = s.map((p, j) => (j === 0 ? `M${fmt(x(p.t))},${fmt(yW(0))} V${fmt(yW(upTo(p)))}` : `H${fmt(x(p.t))} V${fmt(yW(upTo(p)))}`)).join(' ');
+        parts.push(`<path d="${top} H${fmt(x(s.at(-1)!.t))} V${fmt(yW(0))} Z" fill="${POOL_COLORS[k % POOL_COLORS.length]}" fill-opacity="0.55" stroke="none"/>`);
+      }
       const step = (key: 'safeTarget' | 'workers') =>
         s.map((p, j) => (j === 0 ? `M${fmt(x(p.t))},${fmt(yW(p[key]))}` : `H${fmt(x(p.t))} V${fmt(yW(p[key]))}`)).join(' ');
       parts.push(`<path d="${step('safeTarget')}" fill="none" stroke="${COLORS.target}" stroke-width="1.2" stroke-dasharray="4 2"/>`);
@@ -95,6 +116,12 @@ export function plotSvg(panels: readonly PlotPanel[]): string {
     parts.push(`<rect x="${lx}" y="${ly - 9}" width="12" height="10" fill="${COLORS.demand}"/><text x="${lx + 16}" y="${ly}">tasks waiting + running</text>`);
     parts.push(`<line x1="${lx + 150}" x2="${lx + 166}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS.target}" stroke-dasharray="4 2" stroke-width="1.5"/><text x="${lx + 170}" y="${ly}">target</text>`);
     parts.push(`<line x1="${lx + 214}" x2="${lx + 230}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS.workers}" stroke-width="2"/><text x="${lx + 234}" y="${ly}">workers</text>`);
+    // The pools' legend, inside the plot's top-left corner.
+    poolNames(panel.series).forEach((name, k) => {
+      const px = M.left + 8 + k * 110;
+      const py = y0 + M.top + 14;
+      parts.push(`<rect x="${px}" y="${py - 9}" width="12" height="10" fill="${POOL_COLORS[k % POOL_COLORS.length]}" fill-opacity="0.55"/><text x="${px + 16}" y="${py}">pool ${esc(name)}</text>`);
+    });
   });
   parts.push(`<text x="${W / 2}" y="${height - 8}" text-anchor="middle" fill="#555">virtual time</text>`);
   parts.push('</svg>');

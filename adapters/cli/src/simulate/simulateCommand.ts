@@ -35,10 +35,32 @@ interface Row {
   size?: number;
   metrics: SimulationMetrics;
   endedBy: string;
+  /** With pools: the pools' costs together (`cost` × worker-hours each). */
+  cost?: number;
+  /** With pools: each pool's worker-seconds, peak, cost, starts and guard activity. */
+  pools?: SimulationResult['pools'];
+  /** Ticks each of the cluster's own guard rails changed (absent when none did). */
+  guards?: Record<string, number>;
+}
+
+/** A row for one run: the result's figures, and its pools, cost and guard activity when it has them. */
+function rowOf(name: string, kind: Row['kind'], result: SimulationResult, size?: number): Row {
+  return {
+    name,
+    kind,
+    ...(size !== undefined ? { size } : {}),
+    metrics: result.metrics,
+    endedBy: result.endedBy,
+    ...(result.cost !== undefined ? { cost: result.cost } : {}),
+    ...(result.pools ? { pools: result.pools } : {}),
+    ...(result.guards ? { guards: result.guards } : {}),
+  };
 }
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
+/** `, cost 12.345` for a run with pools; nothing without. */
+const costNote = (r: SimulationResult) => (r.cost !== undefined ? `, cost ${r3(r.cost).toFixed(3)}` : '');
 
 function loadTrace(a: SimulateArgs): Trace {
   if (a.trace && a.profile) throw new EbbtideError('USAGE', 'simulate takes --trace FILE or --profile NAME, not both');
@@ -50,9 +72,35 @@ function loadTrace(a: SimulateArgs): Trace {
   return generateTrace(profile as TraceProfile, { seed: a.seed ?? 1, ...(a.duration ? { duration: a.duration } : {}) });
 }
 
+/**
+ * The table: one line per run; with pools, a `cost` column (a config without pools is one pool
+ * of cost 1) and, under a run with pools, one line per pool (its worker-seconds, peak, starts
+ * and cost). Without pools it is exactly the table of before pools.
+ */
 function table(rows: Row[]): string {
-  const head = ['config', 'worker-s', 'peak', 'mean wait', 'p95 wait', 'max wait', 'makespan', 'ups', 'downs', 'started', 'MB moved', 'lost'];
-  const body = rows.map((r) => [
+  const pooled = rows.some((r) => r.pools);
+  const head = ['config', 'worker-s', 'peak', 'mean wait', 'p95 wait', 'max wait', 'makespan', 'ups', 'downs', 'started', 'MB moved', 'lost', ...(pooled ? ['cost'] : [])];
+  const body: string[][] = [];
+  for (const r of rows) {
+    body.push(runCells(r, pooled));
+    for (const [pool, m] of Object.entries(r.pools ?? {})) {
+      const cells = head.map(() => '');
+      cells[0] = `  pool ${pool}`;
+      cells[1] = r1(m.workerSeconds).toFixed(1);
+      cells[2] = String(m.peak);
+      cells[9] = m.refused ? `${m.started} (${m.refused} refused)` : String(m.started);
+      cells[12] = r3(m.cost).toFixed(3);
+      body.push(cells);
+    }
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') + '\n';
+}
+
+/** One run's cells; with `pooled`, its cost last (worker-hours at cost 1 for a run without pools). */
+function runCells(r: Row, pooled: boolean): string[] {
+  return [
     r.name,
     r1(r.metrics.workerSeconds).toFixed(1),
     String(r.metrics.peakWorkers),
@@ -65,10 +113,22 @@ function table(rows: Row[]): string {
     String(r.metrics.workersStarted),
     (r.metrics.bytesMoved / 1e6).toFixed(1),
     String(r.metrics.resultsLost),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') + '\n';
+    ...(pooled ? [r3(r.cost ?? r.metrics.workerSeconds / 3600).toFixed(3)] : []),
+  ];
+}
+
+/**
+ * Guard-rail activity, one line per run where a rule changed any decision: how many ticks each
+ * rule changed, the cluster's own first, then each pool's. Empty when no rule ever acted.
+ */
+function guardLines(rows: Row[]): string {
+  const out: string[] = [];
+  for (const r of rows) {
+    const parts = Object.entries(r.guards ?? {}).map(([g, n]) => `${g} ${n}`);
+    for (const [pool, m] of Object.entries(r.pools ?? {})) for (const [g, n] of Object.entries(m.guards ?? {})) parts.push(`pool ${pool} ${g} ${n}`);
+    if (parts.length) out.push(`  ${r.name}: ${parts.join(', ')}`);
+  }
+  return out.length ? `\nguard rails (ticks each rule changed):\n${out.join('\n')}\n` : '';
 }
 
 /**
@@ -93,16 +153,16 @@ export async function simulateCommand(io: CliIo, a: SimulateArgs): Promise<numbe
     progress(`simulating ${name} ...`);
     const result = await simulate(options);
     first ??= { options, result };
-    rows.push({ name, kind: 'adaptive', metrics: result.metrics, endedBy: result.endedBy });
-    panels.push({ title: `${name} — ${r1(result.metrics.workerSeconds)} worker-s, p95 wait ${r3(result.metrics.p95Wait)}s`, series: result.series });
+    rows.push(rowOf(name, 'adaptive', result));
+    panels.push({ title: `${name} — ${r1(result.metrics.workerSeconds)} worker-s${costNote(result)}, p95 wait ${r3(result.metrics.p95Wait)}s`, series: result.series });
   }
   if (first) {
     progress('simulating static clusters (maximum, then the smallest within 1.2x its p95 wait) ...');
     const maximum = first.result.settings.maximum === 'inf' ? Math.max(1, first.result.metrics.peakWorkers) : first.result.settings.maximum;
     const s = await smallestStaticWithin(first.options, { maximum, factor: 1.2 });
-    rows.push({ name: `static ${s.reference.size} (maximum)`, kind: 'static-max', size: s.reference.size, metrics: s.reference.result.metrics, endedBy: s.reference.result.endedBy });
-    rows.push({ name: `static ${s.size} (p95 within 1.2x)`, kind: 'static-smallest', size: s.size, metrics: s.result.metrics, endedBy: s.result.endedBy });
-    panels.push({ title: `static ${s.size} (smallest with p95 wait within 1.2x of static ${s.reference.size})`, series: s.result.series });
+    rows.push(rowOf(`static ${s.reference.size} (maximum)`, 'static-max', s.reference.result, s.reference.size));
+    rows.push(rowOf(`static ${s.size} (p95 within 1.2x)`, 'static-smallest', s.result, s.size));
+    panels.push({ title: `static ${s.size} (smallest with p95 wait within 1.2x of static ${s.reference.size})${costNote(s.result)}`, series: s.result.series });
   }
   if (a.plot) {
     writeFileSync(a.plot, plotSvg(panels));
@@ -111,7 +171,7 @@ export async function simulateCommand(io: CliIo, a: SimulateArgs): Promise<numbe
   if (a.json) {
     io.stdout(JSON.stringify({ trace: { name: trace.name, tasks: trace.tasks.length }, runs: rows }) + '\n');
   } else {
-    io.stdout(table(rows));
+    io.stdout(table(rows) + guardLines(rows));
   }
   return rows.some((r) => r.metrics.resultsLost > 0) ? 1 : 0;
 }

@@ -8,6 +8,12 @@ export interface SimulatedBackendOptions {
   startupDelay: StartupDelay;
   /** Seed of the startup-delay draws. */
   seed: number;
+  /**
+   * Most workers it holds at once (a quota, a full node group): a start beyond it is refused
+   * the way a resource manager refuses (the worker exits failed with `capacity`), so the core
+   * marks the pool capacity-limited. Absent: no limit.
+   */
+  capacity?: number;
 }
 
 interface BackendWorker {
@@ -35,6 +41,9 @@ export class SimulatedBackend implements ResourceBackend {
   private readonly random: Random;
   private startedCount = 0;
   private connects = 0;
+  private running = 0;
+  private peak = 0;
+  private refusedCount = 0;
   /** Milliseconds of earlier workers whose name was reused. */
   private reusedMs = 0;
 
@@ -47,9 +56,19 @@ export class SimulatedBackend implements ResourceBackend {
     this.status$ = defer(() => concat(of([...this.workers.values()].map((w) => ({ ...w.status }))), this.changes));
   }
 
-  /** Workers asked to start so far. */
+  /** Workers asked to start so far (and accepted). */
   get workersStarted(): number {
     return this.startedCount;
+  }
+
+  /** Most workers running (connected) at once. */
+  get peakRunning(): number {
+    return this.peak;
+  }
+
+  /** Starts refused for lack of capacity. */
+  get refused(): number {
+    return this.refusedCount;
   }
 
   /**
@@ -78,9 +97,17 @@ export class SimulatedBackend implements ResourceBackend {
   async start(specs: WorkerSpec[]): Promise<void> {
     const now = this.rx.now();
     const pending: BackendWorkerStatus[] = [];
+    const refused: BackendWorkerStatus[] = [];
+    let live = this.activeCount;
     for (const spec of specs) {
       const old = this.workers.get(spec.name);
       if (old && old.status.phase !== 'exited') continue;
+      if (this.options.capacity !== undefined && live >= this.options.capacity) {
+        this.refusedCount++;
+        refused.push({ name: spec.name, phase: 'exited', failed: true, capacity: true, exitCode: null, reason: `no capacity: at most ${this.options.capacity} worker(s)` });
+        continue;
+      }
+      live++;
       const w: BackendWorker = { spec, status: { name: spec.name, phase: 'pending' }, requestedAt: now };
       // A name used again (after an exit) keeps the earlier worker's seconds.
       if (old) this.reusedMs += (old.exitedAt ?? now) - old.requestedAt;
@@ -92,10 +119,15 @@ export class SimulatedBackend implements ResourceBackend {
         w.connecting = undefined;
         this.connects++;
         this.scheduler.connect(spec);
+        this.running++;
+        this.peak = Math.max(this.peak, this.running);
         this.set(w, { name: spec.name, phase: 'running' });
       });
     }
     if (pending.length) this.changes.next(pending);
+    // Reported during the call, as exits with `capacity`: the cluster counts each refused batch
+    // as one more capacity failure (its backoff doubles), as a backend's quota error would.
+    if (refused.length) this.changes.next(refused);
   }
 
   async stop(names: string[]): Promise<void> {
@@ -120,7 +152,10 @@ export class SimulatedBackend implements ResourceBackend {
   private end(names: string[], failed: boolean, reason?: string): void {
     const live = names.map((n) => this.workers.get(n)).filter((w): w is BackendWorker => w !== undefined && w.status.phase !== 'exited');
     if (live.length === 0) return;
-    for (const w of live) w.status = { name: w.spec.name, phase: 'stopping' };
+    for (const w of live) {
+      if (w.status.phase === 'running') this.running--;
+      w.status = { name: w.spec.name, phase: 'stopping' };
+    }
     this.changes.next(live.map((w) => ({ ...w.status })));
     const exited: BackendWorkerStatus[] = [];
     for (const w of live) {

@@ -147,7 +147,19 @@ export class SimulatedScheduler implements SchedulerAdapter {
   /** A worker the backend started has connected. */
   connect(spec: WorkerSpec): void {
     if (this.closed || this.model.worker(spec.name)) return;
-    this.model.addWorker({ name: spec.name, nthreads: spec.nthreads, memoryLimit: spec.memoryLimit, address: `sim://${spec.name}`, host: 'sim', labels: {} }, undefined);
+    const pool = spec.pool;
+    this.model.addWorker(
+      {
+        name: spec.name,
+        nthreads: spec.nthreads,
+        memoryLimit: spec.memoryLimit,
+        address: `sim://${spec.name}`,
+        host: 'sim',
+        labels: pool ? { ...pool.labels, pool: pool.name } : {},
+        ...(pool && Object.keys(pool.resources).length ? { resources: { ...pool.resources } } : {}),
+      },
+      undefined,
+    );
     this.statsValue.peakWorkers = Math.max(this.statsValue.peakWorkers, this.model.workerCount);
     this.schedule();
     this.arm();
@@ -234,7 +246,7 @@ export class SimulatedScheduler implements SchedulerAdapter {
     const spec = this.tasks[index]!;
     this.statsValue.submitted++;
     this.statsValue.firstSubmit ??= this.seconds(this.rx.now());
-    this.model.submit(spec.key, spec.prefix, { index, spec });
+    this.model.submit(spec.key, spec.prefix, { index, spec }, spec.resources);
   }
 
   /** The model assigned a run: its completion is due `duration` later. */

@@ -14,6 +14,8 @@ export interface TraceTask {
   nbytes: number;
   /** Seconds the client keeps the result after it is computed; 0 = released at once. */
   holdFor: number;
+  /** Resources one run needs (Dask's `resources={'GPU': 1}`): only workers of pools offering them run it. */
+  resources?: Record<string, number>;
 }
 
 /** A workload to replay: tasks sorted by submit time. */
@@ -54,6 +56,12 @@ export function validateTrace(value: unknown, where = 'trace'): Trace {
     if (typeof tk.prefix !== 'string' || tk.prefix === '') fail(`tasks[${i}].prefix: expected a non-empty string, got ${JSON.stringify(tk.prefix)}`);
     for (const field of ['t', 'duration', 'nbytes', 'holdFor'] as const) {
       if (!nonNegative(tk[field])) fail(`tasks[${i}].${field}: expected a number >= 0, got ${JSON.stringify(tk[field])}`);
+    }
+    if (tk.resources !== undefined) {
+      const r = tk.resources;
+      if (typeof r !== 'object' || r === null || Array.isArray(r) || !Object.values(r).every((n) => typeof n === 'number' && Number.isFinite(n) && n > 0)) {
+        fail(`tasks[${i}].resources: expected resources such as {"GPU": 1} (numbers > 0), got ${JSON.stringify(r)}`);
+      }
     }
     if (keys.has(tk.key as string)) fail(`tasks[${i}].key: duplicate key "${String(tk.key)}"`);
     keys.add(tk.key as string);
