@@ -122,7 +122,9 @@ function wholeNumber(what: string, v: unknown, allowInf = false): number {
  *   tick (its explanation has `earlyTick`) and, as any up, resets the close counters (Dask).
  *   Anything else (`same`, `down`, a failure) is dropped without a trace: the close counters
  *   are put back and no record is published, so `waitCount` keeps counting interval ticks and a
- *   scale-down is never hastened.
+ *   scale-down is never hastened. An early up still starting workers when the timer fires makes
+ *   that interval tick skip, as any slow tick does: after an up that reset the counters, this
+ *   can only delay a scale-down by one interval.
  */
 export class Adaptive {
   private readonly decisionsSubject = new Subject<DecisionRecord>();
