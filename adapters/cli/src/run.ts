@@ -18,7 +18,7 @@ import { printError } from './printError.js';
 export const USAGE = `ebbtide — size a cluster to its work, live
 
 Usage:
-  ebbtide demo [-c FILE] [--duration D] [--json]
+  ebbtide demo [-c FILE] [--duration D] [--json] [--record FILE]
                                              the embedded scheduler, workers from the config's backend (local by
                                              default) and a bursty workload; D like 60s, 2m
   ebbtide up [-c FILE] [--record FILE]       run the autoscaler until SIGINT/SIGTERM (optionally recording it);
@@ -135,7 +135,7 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
             { hint: 'drop scheduler.type from the demo config; its backend (backend.type) is used as given' },
           );
         }
-        return await demoCommand(kernel, io, { duration, json: Boolean(args.options.json), recentLog });
+        return await demoCommand(kernel, io, { duration, json: Boolean(args.options.json), recentLog, ...(typeof args.options.record === 'string' ? { record: args.options.record } : {}) });
       }
       case 'simulate': {
         const num = (name: string) => {

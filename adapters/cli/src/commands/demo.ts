@@ -1,9 +1,11 @@
+import { type WriteStream, closeSync, createWriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Autoscaler, type DecisionRecord, type Kernel } from '@ebbtide/core';
+import { Autoscaler, type DecisionRecord, type Kernel, poolSettings, record } from '@ebbtide/core';
 import { Client } from '@ebbtide/scheduler-embedded';
 import type { RecentLog } from '@ebbtide/dashboard';
 import type { CliIo } from '../io.js';
-import { dashboardLine, listenDashboard } from './up.js';
+import { dashboardLine, listenDashboard, openRecording } from './up.js';
+import { type PoolSummary, PoolUsage } from '../demo/PoolUsage.js';
 import { WorkerSeconds } from '../demo/WorkerSeconds.js';
 import { runWorkload } from '../demo/runWorkload.js';
 import { demoWorkload } from '../demo/workload.js';
@@ -34,6 +36,10 @@ export interface DemoSummary {
   staticWorkerSeconds: number;
   scaleUps: number;
   scaleDowns: number;
+  /** With pools: each pool's worker-seconds, peak and cost (`cost` × worker-hours). */
+  pools?: Record<string, PoolSummary>;
+  /** With pools: the pools' costs together. */
+  cost?: number;
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -42,24 +48,44 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
  * `ebbtide demo`: the embedded scheduler, real local worker processes and Dask's defaults under a
  * built-in bursty workload; a live line per tick; a summary against a static cluster.
  */
-export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: number; json: boolean; recentLog?: RecentLog }): Promise<number> {
+export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: number; json: boolean; recentLog?: RecentLog; record?: string }): Promise<number> {
   const { minimum, maximum } = kernel.config.adaptive;
+  const { pools } = poolSettings(kernel.config);
   const rx = kernel.rxScheduler;
   const t0 = rx.now() / 1000;
   const now = () => rx.now() / 1000 - t0;
   const live = (line: string) => (io.isTTY && !opts.json ? io.stderr(`\r\x1b[2K${line}`) : io.stderr(line + '\n'));
 
-  const server = await listenDashboard(kernel, opts.recentLog);
+  const fd = opts.record ? openRecording(opts.record) : undefined;
+  let server: Awaited<ReturnType<typeof listenDashboard>>;
   let auto: Autoscaler;
   try {
-    auto = await Autoscaler.start(kernel);
+    server = await listenDashboard(kernel, opts.recentLog);
+    try {
+      auto = await Autoscaler.start(kernel);
+    } catch (e) {
+      await server?.close();
+      throw e;
+    }
   } catch (e) {
-    await server?.close();
+    if (fd !== undefined) closeSync(fd);
     throw e;
   }
   server?.attach(auto);
+  let recording: { stream: WriteStream; sub: ReturnType<typeof record> } | undefined;
+  if (fd !== undefined) {
+    const stream = createWriteStream('', { fd });
+    recording = { stream, sub: record(auto, (line) => stream.write(line + '\n')) };
+  }
   const usage = new WorkerSeconds();
-  const statusSub = auto.backend.status$.subscribe({ next: (l) => usage.observe(l, now()), error: () => undefined });
+  const perPool = pools.length && auto.pools ? new PoolUsage(auto.pools, new Map(pools.map((p) => [p.name, p.cost]))) : undefined;
+  const statusSub = auto.backend.status$.subscribe({
+    next: (l) => {
+      usage.observe(l, now());
+      perPool?.observe(l, now());
+    },
+    error: () => undefined,
+  });
   let scaleUps = 0;
   let scaleDowns = 0;
   let phase = 'starting';
@@ -72,7 +98,7 @@ export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: n
     const i = r.inputs!;
     const arrow = r.recommendation.status === 'up' ? ' ▲' : r.recommendation.status === 'down' ? ' ▼' : '';
     live(
-      `[${now().toFixed(0).padStart(3)}s] workers ${String(usage.alive).padStart(2)} (connected ${i.workers}, target ${r.target}${r.safeTarget !== r.target ? `→${r.safeTarget}` : ''})` +
+      `[${now().toFixed(0).padStart(3)}s] workers ${String(usage.alive).padStart(2)} (${perPool ? `${perPool.line()}, ` : ''}connected ${i.workers}, target ${r.target}${r.safeTarget !== r.target ? `→${r.safeTarget}` : ''})` +
         ` queued ${i.tasksQueued} processing ${i.tasksProcessing} done ${done}/${total}${arrow}  ${phase}`,
     );
   });
@@ -89,7 +115,11 @@ export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: n
   process.once('SIGTERM', onSignal);
 
   const address = auto.scheduler.address!;
-  io.stderr(`ebbtide demo: embedded scheduler at ${address}, ${kernel.config.backend.type} workers, minimum ${minimum}, maximum ${maximum}, ${opts.duration}s\n`);
+  const workers = pools.length
+    ? `pools ${pools.map((p) => `${p.name} (${p.backend.type}, cost ${p.cost}, maximum ${Number.isFinite(p.maximum) ? p.maximum : 'inf'})`).join(', ')}`
+    : `${kernel.config.backend.type} workers`;
+  io.stderr(`ebbtide demo: embedded scheduler at ${address}, ${workers}, minimum ${minimum}, maximum ${maximum}, ${opts.duration}s\n`);
+  if (opts.record) io.stderr(`recording to ${opts.record}\n`);
   if (server) io.stderr(dashboardLine(server, kernel) + '\n');
   const client = await Client.connect(address);
   const taskModule = new URL('../demo/tasks.js', import.meta.url).href;
@@ -139,10 +169,18 @@ export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: n
     scaleUps,
     scaleDowns,
   };
+  if (perPool) {
+    summary.pools = perPool.summary(wall);
+    summary.cost = Math.round(Object.values(summary.pools).reduce((n, p) => n + p.cost, 0) * 1000) / 1000;
+  }
   decisions.unsubscribe();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await auto.shutdown('demo finished');
+  if (recording) {
+    recording.sub.unsubscribe();
+    await new Promise<void>((r) => recording!.stream.end(r));
+  }
   await server?.close();
   statusSub.unsubscribe();
   if (io.isTTY && !opts.json) io.stderr('\n');
@@ -160,6 +198,8 @@ export async function demoCommand(kernel: Kernel, io: CliIo, opts: { duration: n
         `  workers          peak ${summary.peakWorkers}, final ${summary.finalWorkers} (minimum ${minimum}, maximum ${maximum})`,
         `  scaling          ${summary.scaleUps} scale-ups, ${summary.scaleDowns} scale-downs`,
         `  worker-seconds   ${summary.workerSeconds} adaptive vs ${summary.staticWorkerSeconds} for a static cluster of ${maximum} (${saving}% saved over ${round1(wall)}s)`,
+        ...Object.entries(summary.pools ?? {}).map(([name, p]) => `  pool ${name.padEnd(11)} peak ${p.peak}, ${p.workerSeconds} worker-seconds, cost ${p.cost}`),
+        ...(summary.cost !== undefined ? [`  cost             ${summary.cost} (Σ pool cost × worker-hours)`] : []),
         '',
       ].join('\n'),
     );

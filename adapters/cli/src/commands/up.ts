@@ -81,7 +81,7 @@ function wrapperGone(io: CliIo, kernel: Kernel): { gone: Promise<string>; sub?: 
 }
 
 /** Opens the recording file before anything connects, so a bad path is a clear error at once. */
-function openRecording(path: string): number {
+export function openRecording(path: string): number {
   try {
     return openSync(path, 'w');
   } catch (e) {
