@@ -58,15 +58,117 @@ export function recommend(input: RecommendInput): RecommendOutput {
     }
   }
 
-  // Every proposal once, the missing ones first. Thousands of names may pass here per tick, so no
-  // set is built for them: a repeated name finds its count already written this tick (a count
-  // depends on the name only), and only names closed firmly are remembered in a set.
   const counts: Record<string, number> = {};
   const firmly: string[] = [];
+  const asked = target < plan.length - missing.size;
+  const before = countsOf(input.closeCounts);
+  if (!missing.size && asked) {
+    const names = input.workersToClose(target);
+    if (checkedUnique(names)) {
+      // The common case at scale, without a set or a copy: the strategy's own (frozen) answer.
+      const same = sameCount(names, input.closeCounts, before);
+      if (same !== undefined) {
+        // Every name proposed as often as the others: the same answer as the last time this list
+        // was proposed this often, shared (frozen) instead of rebuilt each tick.
+        const n = same + 1;
+        if (n >= waitCount) return { recommendation: { status: 'down', workers: names }, closeCounts: {}, proposed: names };
+        return { recommendation: { status: 'same' }, closeCounts: uniformCounts(names, n), proposed: names };
+      }
+      // Indexed: for-of over a frozen array takes a slow path in V8.
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
+        const n = (before.get(name) ?? 0) + 1;
+        if (n >= waitCount) firmly.push(name);
+        else counts[name] = n;
+      }
+      return {
+        recommendation: firmly.length ? { status: 'down', workers: firmly } : { status: 'same' },
+        closeCounts: Object.freeze(counts),
+        proposed: names,
+      };
+    }
+    return merge(waitCount, before, missing, names, counts, firmly);
+  }
+  return merge(waitCount, before, missing, asked ? input.workersToClose(target) : [], counts, firmly);
+}
+
+/** Frozen answers already seen to hold no name twice (a strategy that memoizes hands the same one out again). */
+const unique = new WeakSet<readonly string[]>();
+
+function checkedUnique(names: readonly string[]): boolean {
+  if (!Object.isFrozen(names)) return false;
+  if (unique.has(names)) return true;
+  if (new Set(names).size !== names.length) return false;
+  unique.add(names);
+  return true;
+}
+
+/**
+ * Reads a counters record by its own keys only, so a worker named like an `Object.prototype`
+ * member counts like any other, and absent names cost no walk up the prototype chain. The
+ * uniform records this module shares are read through the map built with them.
+ */
+const asMaps = new WeakMap<object, ReadonlyMap<string, number>>();
+
+interface Counts {
+  get(name: string): number | undefined;
+  readonly empty: boolean;
+}
+
+function countsOf(record: Readonly<Record<string, number>>): Counts {
+  const map = asMaps.get(record);
+  if (map) return { get: (name) => map.get(name), empty: map.size === 0 };
+  let empty = true;
+  for (const _ in record) {
+    empty = false;
+    break;
+  }
+  return { get: (name) => (Object.hasOwn(record, name) ? record[name] : undefined), empty };
+}
+
+/** The count every name has before this tick, when they all have the same one (and there is a name). */
+function sameCount(names: readonly string[], record: Readonly<Record<string, number>>, before: Counts): number | undefined {
+  if (names.length === 0) return undefined;
+  if (before.empty) return 0;
+  const known = uniformOf.get(record);
+  if (known && known.names === names) return known.n;
+  const first = before.get(names[0]!) ?? 0;
+  for (let i = 1; i < names.length; i++) if ((before.get(names[i]!) ?? 0) !== first) return undefined;
+  return first;
+}
+
+/** `{ name: n }` for every name of a frozen list, built once per list and count. */
+const uniform = new WeakMap<readonly string[], Map<number, Record<string, number>>>();
+const uniformOf = new WeakMap<object, { names: readonly string[]; n: number }>();
+
+function uniformCounts(names: readonly string[], n: number): Record<string, number> {
+  let byCount = uniform.get(names);
+  if (!byCount) uniform.set(names, (byCount = new Map()));
+  let counts = byCount.get(n);
+  if (!counts) {
+    counts = {};
+    const map = new Map<string, number>();
+    for (let i = 0; i < names.length; i++) {
+      counts[names[i]!] = n;
+      map.set(names[i]!, n);
+    }
+    byCount.set(n, Object.freeze(counts));
+    uniformOf.set(counts, { names, n });
+    asMaps.set(counts, map);
+  }
+  return counts;
+}
+
+/**
+ * Every proposal once, the missing ones first. Thousands of names may pass here per tick, so no
+ * set is built for them: a repeated name finds its count already written this tick (a count
+ * depends on the name only), and only names closed firmly are remembered in a set.
+ */
+function merge(waitCount: number, before: Counts, missing: ReadonlySet<string>, names: readonly string[], counts: Record<string, number>, firmly: string[]): RecommendOutput {
   const proposed: string[] = [];
   let closing: Set<string> | undefined;
   const take = (name: string): void => {
-    const n = (input.closeCounts[name] ?? 0) + 1;
+    const n = (before.get(name) ?? 0) + 1;
     if (n >= waitCount) {
       if (closing?.has(name)) return;
       (closing ??= new Set()).add(name);
@@ -78,15 +180,10 @@ export function recommend(input: RecommendInput): RecommendOutput {
     proposed.push(name);
   };
   for (const name of missing) take(name);
-  if (target < plan.length - missing.size) {
-    const names = input.workersToClose(target);
-    if (missing.size) {
-      for (const name of names) if (!missing.has(name)) take(name);
-    } else for (const name of names) take(name);
-  }
+  for (let i = 0; i < names.length; i++) if (!missing.has(names[i]!)) take(names[i]!);
   return {
     recommendation: firmly.length ? { status: 'down', workers: firmly } : { status: 'same' },
-    closeCounts: counts,
+    closeCounts: Object.freeze(counts),
     proposed,
   };
 }

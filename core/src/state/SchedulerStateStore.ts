@@ -90,6 +90,9 @@ export class SchedulerStateStore {
   private membership = 0;
   /** The frozen worker list of the last snapshot, while no worker changed. */
   private workerList: WorkerInfo[] | undefined;
+  /** The last list built, and the workers changed since (each once); reused while no worker joined or left. */
+  private lastList: WorkerInfo[] | undefined;
+  private readonly relist: WorkerState[] = [];
   private parts: SnapshotParts | undefined;
   /** False while the adapter has lost its scheduler; decisions must not shrink the cluster then. */
   connected = true;
@@ -262,11 +265,29 @@ export class SchedulerStateStore {
     this.indexBits &= ~index.bit;
   }
 
+  /** The worker list: the last one with the changed workers replaced, or, after a join or a leave, built anew. */
   private listWorkers(): WorkerInfo[] {
-    const out = new Array<WorkerInfo>(this.workers.size);
-    let i = 0;
-    for (const ws of this.workers.values()) out[i++] = ws.cached ??= this.freeze(ws);
-    return Object.freeze(out) as WorkerInfo[];
+    let out: WorkerInfo[];
+    if (this.lastList) {
+      out = Array.from(this.lastList);
+      for (const ws of this.relist) {
+        ws.relist = false;
+        out[ws.pos] = ws.cached ??= this.freeze(ws);
+      }
+    } else {
+      for (const ws of this.relist) ws.relist = false;
+      out = new Array<WorkerInfo>(this.workers.size);
+      let i = 0;
+      for (const ws of this.workers.values()) {
+        ws.pos = i;
+        out[i++] = ws.cached ??= this.freeze(ws);
+      }
+    }
+    this.relist.length = 0;
+    // Not frozen: V8 iterates frozen arrays on slow paths (for-of, filter). Shared by the snapshots
+    // of one state, like the frozen worker objects in it; decisions never modify a snapshot.
+    this.lastList = out;
+    return out;
   }
 
   private snapshotParts(): SnapshotParts {
@@ -316,7 +337,18 @@ export class SchedulerStateStore {
   private changed(ws: WorkerState): void {
     ws.cached = undefined;
     this.workerList = undefined;
+    if (!ws.relist) {
+      ws.relist = true;
+      this.relist.push(ws);
+    }
     if (ws.dirty !== this.indexBits) this.queue(ws);
+  }
+
+  /** A worker joined or left: positions in the worker list move. */
+  private reshaped(): void {
+    this.membership++;
+    this.workerList = undefined;
+    this.lastList = undefined;
   }
 
   private queue(ws: WorkerState): void {
@@ -325,11 +357,24 @@ export class SchedulerStateStore {
 
   private addWorker(info: WorkerState['info'], processing: Record<string, number>, longRunning: number): void {
     const id = this.freeIds.pop() ?? this.byId.length;
-    const ws: WorkerState = { info, processing: new Map(Object.entries(processing)), positive: 0, longRunning, alive: true, seq: this.seq++, id, refs: 0, dirty: 0, cached: undefined };
+    const ws: WorkerState = {
+      info,
+      processing: new Map(Object.entries(processing)),
+      positive: 0,
+      longRunning,
+      alive: true,
+      seq: this.seq++,
+      id,
+      refs: 0,
+      dirty: 0,
+      cached: undefined,
+      pos: -1,
+      relist: false,
+    };
     for (const n of ws.processing.values()) if (n > 0) ws.positive += n;
     this.byId[id] = ws;
     this.workers.set(info.name, ws);
-    this.membership++;
+    this.reshaped();
     this.sumWorker(ws, 1);
     for (const [p, n] of ws.processing) {
       this.addProcessing(p, n);
@@ -377,7 +422,7 @@ export class SchedulerStateStore {
     this.changed(ws);
     ws.alive = false;
     this.workers.delete(name);
-    this.membership++;
+    this.reshaped();
     this.sumWorker(ws, -1);
     for (const [p, n] of ws.processing) {
       this.addProcessing(p, -n);
@@ -395,24 +440,30 @@ export class SchedulerStateStore {
     this.freeIds.push(ws.id);
   }
 
+  /**
+   * A polling adapter's full state. When the workers it lists are the connected ones in the same
+   * registration order (new ones at the end), which is what a poll gives, the workers are updated
+   * in place: unchanged ones keep their frozen snapshot object and their place in every closing
+   * order, so the decision after a poll costs what changed, not a rebuild. Otherwise the store
+   * starts over from the snapshot.
+   */
   private replace(s: SchedulerSnapshot): void {
-    for (const ws of this.workers.values()) ws.alive = false;
-    for (const [key, index] of [...this.indexes]) this.dropIndex(key, index);
-    this.workers.clear();
-    this.membership++;
-    this.byId.length = 0;
-    this.freeIds.length = 0;
-    this.workerList = undefined;
     this.tasks.clear();
     this.resourceCounts.clear();
     this.snapshotResources = s.resources && Object.keys(s.resources).length ? s.resources : undefined;
+    if (!this.updateInPlace(s.workers)) this.rebuildWorkers(s.workers);
     this.totals = { queued: 0, unrunnable: 0, processing: 0 };
     this.sums.nthreads = this.sums.memoryLimit = this.sums.nbytes = 0;
     this.idle = 0;
     this.processingByPrefix.clear();
-    for (const w of s.workers) {
-      const { processing, longRunning, ...info } = w;
-      this.addWorker({ ...info, labels: { ...info.labels } }, processing, longRunning);
+    for (const ws of this.workers.values()) {
+      this.sumWorker(ws, 1);
+      for (const [p, n] of ws.processing) {
+        this.addProcessing(p, n);
+        this.totals.processing += n;
+      }
+      this.totals.processing += ws.longRunning;
+      if (!busy(ws)) this.idle++;
     }
     // Learned durations survive a reconnect; counts come from the new state.
     for (const p of this.prefixes.values()) {
@@ -428,6 +479,58 @@ export class SchedulerStateStore {
       this.totals.queued += info.queued;
       this.totals.unrunnable += info.unrunnable;
     }
+  }
+
+  private rebuildWorkers(list: readonly WorkerInfo[]): void {
+    for (const ws of this.workers.values()) ws.alive = false;
+    for (const [key, index] of [...this.indexes]) this.dropIndex(key, index);
+    this.workers.clear();
+    this.reshaped();
+    this.byId.length = 0;
+    this.freeIds.length = 0;
+    for (const w of list) {
+      const { processing, longRunning, ...info } = w;
+      this.addWorker({ ...info, labels: { ...info.labels } }, processing, longRunning);
+    }
+  }
+
+  /** Applies a full worker list to the connected workers when their order allows; false when it does not. */
+  private updateInPlace(list: readonly WorkerInfo[]): boolean {
+    let last = -1;
+    let added = false;
+    const listed = new Set<string>();
+    for (const w of list) {
+      if (listed.has(w.name)) return false;
+      listed.add(w.name);
+      const ws = this.workers.get(w.name);
+      if (!ws) added = true;
+      else {
+        // A known worker after a new one, or out of registration order: not a later state of this one.
+        if (added || ws.seq < last) return false;
+        last = ws.seq;
+      }
+    }
+    for (const ws of [...this.workers.values()]) if (!listed.has(ws.info.name)) this.removeWorker(ws.info.name);
+    // Tasks are gone (a snapshot tracks none): workers removed earlier can give their ids back.
+    for (const ws of this.byId) {
+      if (!ws) continue;
+      ws.refs = 0;
+      this.release(ws);
+    }
+    for (const w of list) {
+      const ws = this.workers.get(w.name);
+      const { processing, longRunning, ...info } = w;
+      if (!ws) this.addWorker({ ...info, labels: { ...info.labels } }, processing, longRunning);
+      else if (!sameWorker(ws, w)) {
+        ws.info = { ...info, labels: { ...info.labels } };
+        ws.processing = new Map(Object.entries(processing));
+        ws.positive = 0;
+        for (const n of ws.processing.values()) if (n > 0) ws.positive += n;
+        ws.longRunning = longRunning;
+        this.changed(ws);
+      }
+    }
+    return true;
   }
 
   private transition(key: string, prefixName: string | undefined, to: TaskState, worker: string | undefined, duration: number | undefined, needs?: Record<string, number>): void {
@@ -533,4 +636,29 @@ export class SchedulerStateStore {
     ws.processing.set(prefix, n);
     ws.positive += Math.max(n, 0) - Math.max(old, 0);
   }
+}
+
+/** True when a listed worker shows what the store holds for it (its frozen snapshot object would be equal). */
+function sameWorker(ws: WorkerState, w: WorkerInfo): boolean {
+  const i = ws.info;
+  if (i.address !== w.address || i.host !== w.host || i.nthreads !== w.nthreads || i.memoryLimit !== w.memoryLimit || i.nbytes !== w.nbytes || i.status !== w.status) return false;
+  if (ws.longRunning !== w.longRunning || !sameRecord(i.labels, w.labels) || !sameRecord(i.resources, w.resources)) return false;
+  if (('resources' in i) !== ('resources' in w)) return false;
+  let n = 0;
+  for (const p in w.processing) {
+    if (ws.processing.get(p) !== w.processing[p]) return false;
+    n++;
+  }
+  return n === ws.processing.size;
+}
+
+function sameRecord<V>(a: Readonly<Record<string, V>> | undefined, b: Readonly<Record<string, V>> | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  let n = 0;
+  for (const k in b) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  return n === Object.keys(a).length;
 }

@@ -20,6 +20,10 @@ export interface WorkerState {
   dirty: number;
   /** The worker as the last snapshot showed it; cleared by any change, so unchanged workers cost nothing per tick. */
   cached: WorkerInfo | undefined;
+  /** Index in the last worker list the store built. */
+  pos: number;
+  /** True while queued to be replaced in the next worker list. */
+  relist: boolean;
 }
 
 /** True when the worker has a task assigned, long-running ones included (`isWorkerBusy` of its snapshot). */

@@ -4,6 +4,7 @@ import type { SchedulerSnapshot } from '../contracts/SchedulerSnapshot.js';
 import type { WorkerInfo } from '../contracts/WorkerInfo.js';
 import type { WorkerKey } from '../contracts/WorkerKey.js';
 import type { WorkersToClose } from '../contracts/WorkersToClose.js';
+import { SchedulerStateStore } from '../state/SchedulerStateStore.js';
 import { frozenCopy, withoutClockOrRandomness } from './purity.js';
 import { sampleSnapshots } from './sampleSnapshots.js';
 
@@ -43,7 +44,8 @@ const byJob: WorkerKey = { key: (w: WorkerInfo) => w.labels.job ?? w.name };
 
 /**
  * The `WorkersToClose` conformance suite, for mocha. For every sample state and every target
- * from 0 to the worker count, with and without a grouping key.
+ * from 0 to the worker count, with and without a grouping key. A strategy with the optional
+ * `selectFromView` must give the same answer from the state store's closing order.
  */
 export function describeWorkersToClose(title: string, make: () => WorkersToClose, options: DecisionSuiteOptions = {}): void {
   describe(`${title} — WorkersToClose contract`, () => {
@@ -74,6 +76,14 @@ export function describeWorkersToClose(title: string, make: () => WorkersToClose
             }
             assert.deepEqual(withoutClockOrRandomness('select()', () => make().select(frozenCopy(snapshot), query)), out, `broken guarantee "deterministic" ${where}`);
             assert.deepEqual(input, snapshot, `broken guarantee "the snapshot is not modified" ${where}`);
+            if (strategy.selectFromView) {
+              // The optional fast path must agree with select on the store's view of the same state.
+              const store = new SchedulerStateStore();
+              store.apply({ type: 'snapshot', snapshot: frozenCopy(snapshot) });
+              const view = store.snapshot(snapshot.time).closingOrder!(key)!;
+              const fast = withoutClockOrRandomness('selectFromView()', () => strategy.selectFromView!(view, query));
+              assert.deepEqual(fast, out, `broken guarantee "selectFromView gives select's answer" ${where}`);
+            }
           }
         }
       });
