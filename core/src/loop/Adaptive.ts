@@ -540,6 +540,24 @@ export class Adaptive {
         else if (o?.status === 'retired') retired.push(name);
         else cancelled.push(name);
       }
+      // A worker cancelled because it had not connected yet may connect while the others are
+      // retired (a retirement lasts as long as its data takes to move) and take work or results
+      // meanwhile: it is retired in turn, never stopped under them.
+      const tried = new Set(arrived);
+      for (;;) {
+        const connected = new Set(this.deps.store.workerNames());
+        const late = cancelled.filter((w) => !tried.has(w) && connected.has(w));
+        if (!late.length) break;
+        for (const w of late) tried.add(w);
+        const again = new Map((await scheduler.retire(late)).outcomes.map((o) => [o.name, o]));
+        for (const name of late) {
+          const o = again.get(name);
+          if (o?.status !== 'retired' && o?.status !== 'kept') continue;
+          cancelled.splice(cancelled.indexOf(name), 1);
+          if (o.status === 'kept') kept.push({ name, reason: `kept: ${o.reason ?? 'holds data that cannot be moved'}` });
+          else retired.push(name);
+        }
+      }
     }
     await Promise.all([
       cancelled.length ? cluster.scaleDown(cancelled) : undefined,
