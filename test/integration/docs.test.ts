@@ -32,6 +32,7 @@ describe('docs/plugins', () => {
       workerKey: 'worker-key.md',
       scheduler: 'scheduler.md',
       backend: 'backend.md',
+      allocation: 'allocation.md',
     };
     for (const [kind, page] of Object.entries(pages)) {
       const text = readFileSync(join(ROOT, 'docs', 'plugins', page), 'utf8');

@@ -144,6 +144,14 @@ describe('ebbtide simulate with pools', function () {
     for (const run of out.runs) expect(Object.keys(run)).to.have.members(run.kind === 'adaptive' ? ['name', 'kind', 'metrics', 'endedBy'] : ['name', 'kind', 'size', 'metrics', 'endedBy']);
   });
 
+  it('`ebbtide config --check` passes on the pool examples', async () => {
+    for (const example of ['two-pools.yaml', 'spill-over.yaml']) {
+      const r = await runCli(['config', '--check', '-c', join(ROOT, 'docs', 'examples', example)]);
+      expect(r.code, `${example}: ${r.stderr}`).to.equal(0);
+      expect(r.stdout).to.match(/^config OK/);
+    }
+  });
+
   it('names a simulator.pools entry that is no pool', async () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'pools:\n  - name: cheap\nsimulator:\n  pools:\n    cheep:\n      capacity: 2\n');
