@@ -105,33 +105,30 @@ function checkedUnique(names: readonly string[]): boolean {
 
 /**
  * Reads a counters record by its own keys only, so a worker named like an `Object.prototype`
- * member counts like any other, and absent names cost no walk up the prototype chain. The
- * uniform records this module shares are read through the map built with them.
+ * member counts like any other, and absent names cost no walk up the prototype chain.
  */
-const asMaps = new WeakMap<object, ReadonlyMap<string, number>>();
-
 interface Counts {
   get(name: string): number | undefined;
   readonly empty: boolean;
 }
 
 function countsOf(record: Readonly<Record<string, number>>): Counts {
-  const map = asMaps.get(record);
-  if (map) return { get: (name) => map.get(name), empty: map.size === 0 };
-  let empty = true;
-  for (const _ in record) {
-    empty = false;
-    break;
-  }
-  return { get: (name) => (Object.hasOwn(record, name) ? record[name] : undefined), empty };
+  return {
+    get: (name) => (Object.hasOwn(record, name) ? record[name] : undefined),
+    // Asked only when needed: for-in lists every key of a large record first.
+    get empty() {
+      for (const _ in record) return false;
+      return true;
+    },
+  };
 }
 
 /** The count every name has before this tick, when they all have the same one (and there is a name). */
 function sameCount(names: readonly string[], record: Readonly<Record<string, number>>, before: Counts): number | undefined {
   if (names.length === 0) return undefined;
-  if (before.empty) return 0;
   const known = uniformOf.get(record);
   if (known && known.names === names) return known.n;
+  if (before.empty) return 0;
   const first = before.get(names[0]!) ?? 0;
   for (let i = 1; i < names.length; i++) if ((before.get(names[i]!) ?? 0) !== first) return undefined;
   return first;
@@ -147,14 +144,9 @@ function uniformCounts(names: readonly string[], n: number): Record<string, numb
   let counts = byCount.get(n);
   if (!counts) {
     counts = {};
-    const map = new Map<string, number>();
-    for (let i = 0; i < names.length; i++) {
-      counts[names[i]!] = n;
-      map.set(names[i]!, n);
-    }
+    for (let i = 0; i < names.length; i++) counts[names[i]!] = n;
     byCount.set(n, Object.freeze(counts));
     uniformOf.set(counts, { names, n });
-    asMaps.set(counts, map);
   }
   return counts;
 }

@@ -65,6 +65,8 @@ export class SchedulerStateStore {
   private readonly byId: Array<WorkerState | undefined> = [];
   private readonly freeIds: number[] = [];
   private seq = 0;
+  /** Stamp of the current poll, to match its workers without a set. */
+  private marks = 0;
   private readonly prefixes = new Map<string, PrefixState>();
   private readonly prefixById: PrefixState[] = [];
   private readonly tasks = new TaskTable();
@@ -370,18 +372,13 @@ export class SchedulerStateStore {
       cached: undefined,
       pos: -1,
       relist: false,
+      mark: 0,
     };
     for (const n of ws.processing.values()) if (n > 0) ws.positive += n;
     this.byId[id] = ws;
     this.workers.set(info.name, ws);
     this.reshaped();
-    this.sumWorker(ws, 1);
-    for (const [p, n] of ws.processing) {
-      this.addProcessing(p, n);
-      this.totals.processing += n;
-    }
-    this.totals.processing += ws.longRunning;
-    if (!busy(ws)) this.idle++;
+    this.count(ws, 1);
     this.changed(ws);
   }
 
@@ -420,16 +417,10 @@ export class SchedulerStateStore {
     const ws = this.workers.get(name);
     if (!ws) return;
     this.changed(ws);
+    this.count(ws, -1);
     ws.alive = false;
     this.workers.delete(name);
     this.reshaped();
-    this.sumWorker(ws, -1);
-    for (const [p, n] of ws.processing) {
-      this.addProcessing(p, -n);
-      this.totals.processing -= n;
-    }
-    this.totals.processing -= ws.longRunning;
-    if (!busy(ws)) this.idle--;
     this.release(ws);
   }
 
@@ -448,24 +439,13 @@ export class SchedulerStateStore {
    * starts over from the snapshot.
    */
   private replace(s: SchedulerSnapshot): void {
+    const hadTasks = this.tasks.size > 0;
     this.tasks.clear();
     this.resourceCounts.clear();
     this.snapshotResources = s.resources && Object.keys(s.resources).length ? s.resources : undefined;
-    if (!this.updateInPlace(s.workers)) this.rebuildWorkers(s.workers);
-    this.totals = { queued: 0, unrunnable: 0, processing: 0 };
-    this.sums.nthreads = this.sums.memoryLimit = this.sums.nbytes = 0;
-    this.idle = 0;
-    this.processingByPrefix.clear();
-    for (const ws of this.workers.values()) {
-      this.sumWorker(ws, 1);
-      for (const [p, n] of ws.processing) {
-        this.addProcessing(p, n);
-        this.totals.processing += n;
-      }
-      this.totals.processing += ws.longRunning;
-      if (!busy(ws)) this.idle++;
-    }
+    if (!this.updateInPlace(s.workers, hadTasks)) this.rebuildWorkers(s.workers);
     // Learned durations survive a reconnect; counts come from the new state.
+    this.totals.queued = this.totals.unrunnable = 0;
     for (const p of this.prefixes.values()) {
       p.queued = 0;
       p.unrunnable = 0;
@@ -488,49 +468,76 @@ export class SchedulerStateStore {
     this.reshaped();
     this.byId.length = 0;
     this.freeIds.length = 0;
+    this.totals.processing = 0;
+    this.sums.nthreads = this.sums.memoryLimit = this.sums.nbytes = 0;
+    this.idle = 0;
+    this.processingByPrefix.clear();
     for (const w of list) {
       const { processing, longRunning, ...info } = w;
       this.addWorker({ ...info, labels: { ...info.labels } }, processing, longRunning);
     }
   }
 
-  /** Applies a full worker list to the connected workers when their order allows; false when it does not. */
-  private updateInPlace(list: readonly WorkerInfo[]): boolean {
+  /**
+   * Applies a full worker list to the connected workers when their order allows (false when it
+   * does not): O(W) comparisons, and the sums, orders and snapshot objects change only for the
+   * workers that did.
+   */
+  private updateInPlace(list: readonly WorkerInfo[], hadTasks: boolean): boolean {
+    const mark = ++this.marks;
     let last = -1;
-    let added = false;
-    const listed = new Set<string>();
+    let matched = 0;
+    let fresh: Set<string> | undefined;
     for (const w of list) {
-      if (listed.has(w.name)) return false;
-      listed.add(w.name);
       const ws = this.workers.get(w.name);
-      if (!ws) added = true;
-      else {
-        // A known worker after a new one, or out of registration order: not a later state of this one.
-        if (added || ws.seq < last) return false;
-        last = ws.seq;
+      if (!ws) {
+        if ((fresh ??= new Set()).has(w.name)) return false;
+        fresh.add(w.name);
+        continue;
+      }
+      // Listed twice, after a new worker, or out of registration order: not a later state of these workers.
+      if (ws.mark === mark || fresh || ws.seq < last) return false;
+      ws.mark = mark;
+      last = ws.seq;
+      matched++;
+    }
+    if (matched < this.workers.size) for (const ws of [...this.workers.values()]) if (ws.mark !== mark) this.removeWorker(ws.info.name);
+    if (hadTasks) {
+      // The tracked tasks are gone (a snapshot has none): removed workers can give their ids back.
+      for (const ws of this.byId) {
+        if (!ws) continue;
+        ws.refs = 0;
+        this.release(ws);
       }
     }
-    for (const ws of [...this.workers.values()]) if (!listed.has(ws.info.name)) this.removeWorker(ws.info.name);
-    // Tasks are gone (a snapshot tracks none): workers removed earlier can give their ids back.
-    for (const ws of this.byId) {
-      if (!ws) continue;
-      ws.refs = 0;
-      this.release(ws);
-    }
     for (const w of list) {
       const ws = this.workers.get(w.name);
+      if (ws && sameWorker(ws, w)) continue;
       const { processing, longRunning, ...info } = w;
       if (!ws) this.addWorker({ ...info, labels: { ...info.labels } }, processing, longRunning);
-      else if (!sameWorker(ws, w)) {
+      else {
+        this.count(ws, -1);
         ws.info = { ...info, labels: { ...info.labels } };
         ws.processing = new Map(Object.entries(processing));
         ws.positive = 0;
         for (const n of ws.processing.values()) if (n > 0) ws.positive += n;
         ws.longRunning = longRunning;
+        this.count(ws, 1);
         this.changed(ws);
       }
     }
     return true;
+  }
+
+  /** Adds (or takes back) what a connected worker contributes to the sums. */
+  private count(ws: WorkerState, sign: 1 | -1): void {
+    this.sumWorker(ws, sign);
+    for (const [p, n] of ws.processing) {
+      this.addProcessing(p, sign * n);
+      this.totals.processing += sign * n;
+    }
+    this.totals.processing += sign * ws.longRunning;
+    if (!busy(ws)) this.idle += sign;
   }
 
   private transition(key: string, prefixName: string | undefined, to: TaskState, worker: string | undefined, duration: number | undefined, needs?: Record<string, number>): void {

@@ -24,6 +24,8 @@ export interface WorkerState {
   pos: number;
   /** True while queued to be replaced in the next worker list. */
   relist: boolean;
+  /** The last poll that listed this worker (see the store's `updateInPlace`). */
+  mark: number;
 }
 
 /** True when the worker has a task assigned, long-running ones included (`isWorkerBusy` of its snapshot). */
