@@ -10,11 +10,11 @@ function spec(name: string): WorkerSpec {
   return { name, scheduler: 'sim://scheduler', nthreads: 2, memoryLimit: 1e9 };
 }
 
-async function setup(startupDelay: string, seed = 1) {
+async function setup(startupDelay: string, seed = 1, capacity?: number) {
   const clock = new VirtualClock();
   const scheduler = new SimulatedScheduler(traceOf([]), { bandwidth: 1e8, heartbeatInterval: 0 }, clock);
   await scheduler.start();
-  const backend = new SimulatedBackend(scheduler, { startupDelay: parseStartupDelay(startupDelay), seed }, clock);
+  const backend = new SimulatedBackend(scheduler, { startupDelay: parseStartupDelay(startupDelay), seed, ...(capacity !== undefined ? { capacity } : {}) }, clock);
   const statuses: Array<[number, string, string, boolean | undefined]> = [];
   backend.status$.subscribe((list) => {
     for (const s of list) statuses.push([clock.now() / 1000, s.name, s.phase, s.failed]);
@@ -92,6 +92,31 @@ describe('SimulatedBackend', () => {
     for (const t of a) expect(t).to.be.within(2, 10);
     expect(await times(7)).to.deep.equal(a);
     expect(await times(8)).not.to.deep.equal(a);
+  });
+
+  it('with a capacity, refuses starts beyond it as a quota does (failed exits with capacity), and takes them again once there is room', async () => {
+    const s = await setup('2s', 1, 2);
+    await s.backend.start([spec('w-0'), spec('w-1'), spec('w-2')]);
+    expect(s.statuses).to.deep.equal([
+      [0, 'w-0', 'pending', undefined],
+      [0, 'w-1', 'pending', undefined],
+      [0, 'w-2', 'exited', true],
+    ]);
+    expect(s.backend.refused).to.equal(1);
+    expect(s.backend.workersStarted).to.equal(2);
+    // Pending workers hold their place: a start before they connect is refused too.
+    await s.at(1);
+    await s.backend.start([spec('w-3')]);
+    expect(s.backend.refused).to.equal(2);
+    await s.at(3);
+    expect(s.backend.peakRunning).to.equal(2);
+    await s.backend.stop(['w-0']);
+    await s.backend.start([spec('w-4')]);
+    await s.at(6);
+    expect(s.scheduler.workerNames()).to.deep.equal(['w-1', 'w-4']);
+    expect(s.backend.refused).to.equal(2);
+    // A refused worker cost nothing: w-0 0..3, w-1 0..6, w-4 3..6.
+    expect(s.backend.workerSeconds()).to.equal(3 + 6 + 3);
   });
 
   it('close stops every worker it started', async () => {

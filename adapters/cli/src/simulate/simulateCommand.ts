@@ -135,7 +135,8 @@ function guardLines(rows: Row[]): string {
  * `ebbtide simulate`: replays one trace through each config (the real core, plugins and loop on a
  * virtual clock) and against two static clusters: one of the maximum size, and the smallest
  * whose p95 wait stays within 1.2x of it. Prints a table, or JSON with `--json`; `--plot`
- * draws demand, target and workers per config.
+ * draws demand, target and workers per config. A config with pools adds its cost and one line
+ * per pool (JSON: `cost`, `pools`), and each run's guard-rail activity is listed under the table.
  */
 export async function simulateCommand(io: CliIo, a: SimulateArgs): Promise<number> {
   const trace = loadTrace(a);
