@@ -4,6 +4,7 @@ import { type SeriesPoint, SeriesRecorder, roundMs, waitStats } from './metrics.
 import { simulatorPlugin } from './plugin/simulatorPlugin.js';
 import { SimulatedBackend } from './sim/SimulatedBackend.js';
 import { SimulatedScheduler } from './sim/SimulatedScheduler.js';
+import { StaticDriver, staticDriverApplies } from './staticDriver.js';
 import { GuardCounter, type PoolMetrics, type SimulatedPoolSettings, poolMetrics, poolSettingsOf, restingSize, simulatedPoolBackends, sortedCounts } from './simulatedPools.js';
 import { VirtualClock } from './sim/VirtualClock.js';
 import { type StartupDelay, formatStartupDelay, parseStartupDelay } from './sim/StartupDelay.js';
@@ -165,7 +166,12 @@ function drainPromises(): Promise<void> {
  * @throws EbbtideError `CONFIG_*`/`PLUGIN_*` from the kernel, `INPUT_INVALID` for an invalid
  *   trace or bad overrides.
  */
-export async function simulate(options: SimulateOptions): Promise<SimulationResult> {
+export function simulate(options: SimulateOptions): Promise<SimulationResult> {
+  return run(options);
+}
+
+/** `simulate`, or with `staticSize` a static cluster's run (exactly without the loop where `staticDriverApplies`). */
+async function run(options: SimulateOptions, staticSize?: number): Promise<SimulationResult> {
   // Checked up front: the scheduler replays tasks in order and assumes unique keys.
   const trace = validateTrace(options.trace);
   const sources = options.sources ?? {};
@@ -187,7 +193,15 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   const { pools } = poolSettings(config);
   const poolBackends = simulatedPoolBackends(pools, sim, scheduler, clock);
   const backends: SimulatedBackend[] = pools.length ? [...poolBackends.values()] : [new SimulatedBackend(scheduler, { startupDelay: sim.startupDelay, seed: sim.seed }, clock)];
-  const auto = await Autoscaler.start(kernel, pools.length ? { scheduler, backends: Object.fromEntries(poolBackends) } : { scheduler, backend: backends[0]! });
+  const series = new SeriesRecorder(options.sim?.seriesPoints ?? 2000);
+  // A static cluster without pools or rails: the same run without ticking the loop (staticDriver.ts).
+  const driver =
+    staticSize !== undefined && !pools.length && staticDriverApplies(config, staticSize, sim.startupDelay, sim.seed, options.onDecision !== undefined)
+      ? new StaticDriver(kernel, staticSize, scheduler, backends[0]!, (p) => series.add(p))
+      : undefined;
+  let auto: Autoscaler | undefined;
+  if (driver) await driver.start();
+  else auto = await Autoscaler.start(kernel, pools.length ? { scheduler, backends: Object.fromEntries(poolBackends) } : { scheduler, backend: backends[0]! });
   const timerWakes = () => {
     let n = scheduler.timerWakes;
     for (const b of backends) n += b.timerWakes;
@@ -199,14 +213,13 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     return n;
   };
 
-  const series = new SeriesRecorder(options.sim?.seriesPoints ?? 2000);
   let decisions = 0;
   let scaleUps = 0;
   let scaleDowns = 0;
   let failedTicks = 0;
   const guards = new GuardCounter();
-  const poolSet = pools.length ? auto.pools : undefined;
-  const sub = auto.decisions$.subscribe((r) => {
+  const poolSet = pools.length ? auto?.pools : undefined;
+  const sub = auto?.decisions$.subscribe((r) => {
     // The record the final shutdown emits is not a tick of the simulated run.
     if (r.outcome?.status === 'shutdown') return;
     decisions++;
@@ -230,7 +243,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
 
   const minimum = config.adaptive.minimum;
   const resting = pools.length ? restingSize(pools, sim, minimum) : minimum;
-  const atMinimum = () => scheduler.workerCount === resting && auto.cluster.plan.length === resting && activeCount() === resting;
+  const plan = () => (driver ? driver.plan : auto!.cluster.plan.length);
+  const atMinimum = () => scheduler.workerCount === resting && plan() === resting && activeCount() === resting;
   const horizonMs = sim.horizon > 0 ? sim.horizon * 1000 : Infinity;
   let endedBy: SimulationEnd;
   let drainedAt: number | undefined;
@@ -263,11 +277,17 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       // Only the adaptive loop's actions and retirement copies start or settle promises; a step
       // made only of the simulator's own synchronous timers (task events, worker connects) needs
       // no drain. Skipping it there saves a macrotask turn on most steps.
-      if (ran > timerWakes() - syncBefore) await drainPromises();
+      if (driver) await driver.afterStep();
+      else if (ran > timerWakes() - syncBefore) await drainPromises();
     }
   } finally {
-    await auto.shutdown('simulation finished');
-    sub.unsubscribe();
+    if (driver) await driver.shutdown();
+    else await auto!.shutdown('simulation finished');
+    sub?.unsubscribe();
+  }
+  if (driver) {
+    decisions = driver.ticks;
+    scaleUps = driver.scaleUps;
   }
 
   const stats = scheduler.stats();
@@ -331,9 +351,21 @@ export function staticCluster(options: SimulateOptions, size: number): Promise<S
     return Promise.reject(new EbbtideError('INPUT_INVALID', `staticCluster: size must be a whole number >= 0, got ${size}`));
   }
   const sources = options.sources ?? {};
-  return simulate({
+  return run(
+    {
+      ...options,
+      // The size is the clamp, so the heuristic need not look at the work (O(1) per tick).
+      sources: { ...sources, flags: { ...sources.flags, heuristic: 'static-baseline', 'adaptive.minimum': String(size), 'adaptive.maximum': String(size) } },
+    },
+    size,
+  );
+}
+
+/** The same static run through the real loop, tick by tick (what `staticCluster` does where its shortcut does not apply); for tests that compare the two. */
+export function staticClusterThroughLoop(options: SimulateOptions, size: number): Promise<SimulationResult> {
+  const sources = options.sources ?? {};
+  return run({
     ...options,
-    // The size is the clamp, so the heuristic need not look at the work (O(1) per tick).
     sources: { ...sources, flags: { ...sources.flags, heuristic: 'static-baseline', 'adaptive.minimum': String(size), 'adaptive.maximum': String(size) } },
   });
 }
