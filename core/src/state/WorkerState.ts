@@ -26,6 +26,8 @@ export interface WorkerState {
   relist: boolean;
   /** The last poll that listed this worker (see the store's `updateInPlace`). */
   mark: number;
+  /** The labels as snapshots show them (frozen), kept until they change. */
+  labels: Readonly<Record<string, string>> | undefined;
 }
 
 /** True when the worker has a task assigned, long-running ones included (`isWorkerBusy` of its snapshot). */
