@@ -22,6 +22,7 @@ export { parseWorkerArgs, WORKER_USAGE } from './worker/parseWorkerArgs.js';
 export { DEFAULT_MAX_FRAME_BYTES, FrameDecoder, decodeBody, encodeFrame } from './protocol/frames.js';
 export { formatAddress, parseAddress, type TcpAddress } from './protocol/address.js';
 export type { Message, Op, WireError } from './protocol/messages.js';
+export { parseResources, resourcesProblem, type Resources } from './protocol/resources.js';
 
 /** Absolute path of the `ebbtide-worker` script, for backends that spawn `node <workerBin>`. */
 export const workerBin: string = fileURLToPath(new URL('../../bin/ebbtide-worker.js', import.meta.url));

@@ -15,6 +15,16 @@ describe('parseWorkerArgs', () => {
     ).to.deep.include({ nthreads: 4, memoryLimit: 2 ** 31, labels: { pool: 'gpu', zone: 'a=b' } });
   });
 
+  it('reads --resources as dask worker does, else EBBTIDE_WORKER_RESOURCES (a pool\'s resources)', () => {
+    const base = ['--scheduler', 'tcp://h:9', '--name', 'w'];
+    expect(parseWorkerArgs([...base, '--resources', 'GPU=1,MEM=2e9'], {}).resources).to.deep.equal({ GPU: 1, MEM: 2e9 });
+    expect(parseWorkerArgs(base, { EBBTIDE_WORKER_RESOURCES: 'GPU=2' }).resources).to.deep.equal({ GPU: 2 });
+    expect(parseWorkerArgs([...base, '--resources', 'TPU=1'], { EBBTIDE_WORKER_RESOURCES: 'GPU=2' }).resources).to.deep.equal({ TPU: 1 });
+    expect(parseWorkerArgs(base, {})).to.not.have.property('resources');
+    expect(() => parseWorkerArgs(base, { EBBTIDE_WORKER_RESOURCES: 'GPU' })).to.throw('EBBTIDE_WORKER_RESOURCES: expected NAME=QUANTITY, got "GPU"');
+    expect(() => parseWorkerArgs([...base, '--resources', 'GPU=-1'], {})).to.throw('--resources: resource "GPU": expected a quantity > 0, got "-1"');
+  });
+
   const bad: Array<[string[], string]> = [
     [['--name', 'w'], '--scheduler is required'],
     [['--scheduler', 'tcp://h:1'], '--name is required'],

@@ -4,6 +4,7 @@ import { EbbtideError } from '@ebbtide/core';
 import { parseAddress } from '../protocol/address.js';
 import { Connection, RemoteError } from '../protocol/Connection.js';
 import { OPS } from '../protocol/messages.js';
+import { resourcesProblem } from '../protocol/resources.js';
 import { parseTaskRef } from '../taskRef.js';
 import { TaskError } from './TaskError.js';
 
@@ -19,6 +20,11 @@ export interface SubmitOptions {
   key?: string;
   /** The task prefix durations are learned for; default: core's `keySplit(key)`. */
   prefix?: string;
+  /**
+   * What one run needs, like Dask's `client.submit(f, resources={'GPU': 1})`: the task runs only
+   * on a worker offering them (`ebbtide-worker --resources GPU=1`, or a pool's `resources`).
+   */
+  resources?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -90,7 +96,19 @@ export class Client {
     const prefix = options.prefix;
     const key = options.key ?? `${prefix ?? ref.exportName}-${randomUUID().replaceAll('-', '')}`;
     if (JSON.stringify(args) === undefined) throw new EbbtideError('INPUT_INVALID', `arguments of ${fn} are not JSON-serialisable`);
-    const reply = await this.call<{ key: string }>({ op: 'submit', key, fn, args: [...args], ...(prefix !== undefined ? { prefix } : {}) });
+    const resources = options.resources;
+    if (resources !== undefined) {
+      const problem = resourcesProblem(resources);
+      if (problem) throw new EbbtideError('INPUT_INVALID', `resources of ${fn}: ${problem}`, { hint: "write them as { GPU: 1 }" });
+    }
+    const reply = await this.call<{ key: string }>({
+      op: 'submit',
+      key,
+      fn,
+      args: [...args],
+      ...(prefix !== undefined ? { prefix } : {}),
+      ...(resources !== undefined && Object.keys(resources).length > 0 ? { resources: { ...resources } } : {}),
+    });
     return reply.key;
   }
 

@@ -1,5 +1,6 @@
 import { EbbtideError } from '@ebbtide/core/sdk';
 import type { RawMessage } from './frames.js';
+import { type Resources, resourcesProblem } from './resources.js';
 
 /**
  * Every message of the embedded scheduler's protocol. Requests carry an `id`; the peer answers
@@ -23,7 +24,7 @@ export interface WireError {
 }
 
 // ---- worker -> scheduler
-export interface RegisterWorkerMessage { op: 'register-worker'; id: number; name: string; nthreads: number; memoryLimit: number; labels: Record<string, string>; pid: number; token?: string }
+export interface RegisterWorkerMessage { op: 'register-worker'; id: number; name: string; nthreads: number; memoryLimit: number; labels: Record<string, string>; pid: number; token?: string; /** What the worker offers (`--resources GPU=1`). */ resources?: Resources }
 export interface HeartbeatMessage { op: 'heartbeat'; nbytes: number; executing: Array<{ key: string; run: number; elapsed: number }> }
 export interface TaskFinishedMessage { op: 'task-finished'; key: string; run: number; nbytes: number; duration: number }
 export interface TaskErredMessage { op: 'task-erred'; key: string; run: number; duration: number; error: WireError }
@@ -31,7 +32,8 @@ export interface TaskErredMessage { op: 'task-erred'; key: string; run: number; 
 export interface RegisterClientMessage { op: 'register-client'; id: number; token?: string }
 /** Keeps an otherwise quiet client's connection from being closed as idle. */
 export interface PingMessage { op: 'ping' }
-export interface SubmitMessage { op: 'submit'; id: number; key: string; fn: string; args: unknown[]; prefix?: string }
+/** `resources`: what one run needs (Dask's `resources={'GPU': 1}`); only a worker offering it runs the task. */
+export interface SubmitMessage { op: 'submit'; id: number; key: string; fn: string; args: unknown[]; prefix?: string; resources?: Resources }
 export interface GatherMessage { op: 'gather'; id: number; keys: string[] }
 export interface ReleaseMessage { op: 'release'; id: number; keys: string[] }
 // ---- scheduler -> worker
@@ -81,17 +83,18 @@ const isStringMap: Check = (v) => isObject(v) && Object.values(v as object).ever
 const isWireError: Check = (v) => isObject(v) && isString((v as WireError).message);
 const isExecuting: Check = (v) =>
   Array.isArray(v) && v.every((e) => isObject(e) && isName((e as { key: unknown }).key) && isCount((e as { run: unknown }).run) && isSeconds((e as { elapsed: unknown }).elapsed));
+const isResources: Check = (v) => resourcesProblem(v) === undefined;
 const optional = (c: Check): Check => (v) => v === undefined || c(v);
 
 /** Required fields of each op and how to check them; extra fields are ignored. */
 const SHAPES: Record<Op, Record<string, Check>> = {
-  'register-worker': { id: isCount, name: isName, nthreads: isPositive, memoryLimit: isCount, labels: isStringMap, pid: isCount, token: optional(isString) },
+  'register-worker': { id: isCount, name: isName, nthreads: isPositive, memoryLimit: isCount, labels: isStringMap, pid: isCount, token: optional(isString), resources: optional(isResources) },
   heartbeat: { nbytes: isCount, executing: isExecuting },
   'task-finished': { key: isName, run: isCount, nbytes: isCount, duration: isSeconds },
   'task-erred': { key: isName, run: isCount, duration: isSeconds, error: isWireError },
   'register-client': { id: isCount, token: optional(isString) },
   ping: {},
-  submit: { id: isCount, key: isName, fn: isName, args: isArray, prefix: optional(isName) },
+  submit: { id: isCount, key: isName, fn: isName, args: isArray, prefix: optional(isName), resources: optional(isResources) },
   gather: { id: isCount, keys: isKeys },
   release: { id: isCount, keys: isKeys },
   compute: { key: isName, run: isCount, fn: isName, args: isArray },

@@ -57,7 +57,10 @@ const MOVE_ATTEMPTS = 3;
  * connections in bounds (`ConnectionGate`).
  *
  * Scheduling (the model's): a queued task goes to the running worker with the most free thread
- * slots (ties: registration order); tasks wait in FIFO order while no slot is free. Everything is
+ * slots (ties: registration order); tasks wait in FIFO order while no slot is free. A task
+ * submitted with `resources` (`{ GPU: 1 }`) goes only to a worker offering them
+ * (`ebbtide-worker --resources GPU=1`) with those units free, and waits, without blocking the
+ * others, while there is none. Everything is
  * published on `events$` as core `SchedulerEvent`s, so a `SchedulerStateStore` sees the queue,
  * what each worker processes per prefix, the bytes each holds and its memory limit.
  *
@@ -232,7 +235,7 @@ export class EmbeddedScheduler {
     conn.acceptOps(OPS.fromWorker);
     conn.reply(m.id, { heartbeatInterval: this.options.heartbeatInterval * 1000 });
     const w = this.model.addWorker(
-      { name: m.name, nthreads: m.nthreads, memoryLimit: m.memoryLimit, address: `tcp://${conn.remote}`, host: conn.remoteHost, labels: m.labels },
+      { name: m.name, nthreads: m.nthreads, memoryLimit: m.memoryLimit, address: `tcp://${conn.remote}`, host: conn.remoteHost, labels: m.labels, ...(m.resources ? { resources: m.resources } : {}) },
       { conn, pid: m.pid, lastSeen: this.rx.now(), reportedNbytes: 0 },
     );
     conn.onMessage = (msg) => this.safely(conn, () => this.onWorkerMessage(w, msg));
@@ -240,7 +243,7 @@ export class EmbeddedScheduler {
       this.gate.forget(conn);
       this.removeWorker(w, reason);
     };
-    this.log.info({ event: 'worker.added', worker: w.name, nthreads: w.nthreads, memoryLimit: w.memoryLimit, pid: m.pid }, 'worker added');
+    this.log.info({ event: 'worker.added', worker: w.name, nthreads: w.nthreads, memoryLimit: w.memoryLimit, pid: m.pid, ...(w.resources ? { resources: w.resources } : {}) }, 'worker added');
     this.schedule();
   }
 
@@ -307,12 +310,15 @@ export class EmbeddedScheduler {
     c.wants.add(m.key);
     const existing = this.model.task(m.key);
     if (existing) {
-      // Same key, same result (Dask's rule): the second submit only adds a wanter.
+      // Same key, same result (Dask's rule): the second submit only adds a wanter (its
+      // restrictions, like its function, are the first submit's).
       existing.data.wantedBy.add(c);
       c.conn.reply(m.id, { key: m.key });
       return;
     }
-    this.model.submit(m.key, m.prefix ?? keySplit(m.key), { fn: m.fn, args: m.args, wantedBy: new Set([c]), waiters: new Set() });
+    // A task with `resources` runs only on a worker offering them; until one connects it waits
+    // (counted as demand for them in the snapshot) without holding up the tasks behind it.
+    this.model.submit(m.key, m.prefix ?? keySplit(m.key), { fn: m.fn, args: m.args, wantedBy: new Set([c]), waiters: new Set() }, m.resources);
     c.conn.reply(m.id, { key: m.key });
     this.schedule();
   }

@@ -17,6 +17,8 @@ export interface WorkerRuntimeOptions {
   /** Bytes, reported to the scheduler; 0 = no limit. */
   memoryLimit: number;
   labels: Record<string, string>;
+  /** What the worker offers (`{ GPU: 1 }`): tasks submitted with resources run only on workers offering them. */
+  resources?: Record<string, number>;
   /**
    * The scheduler's `scheduler.embedded.token`; default: the `EBBTIDE_TOKEN` environment variable
    * (there is no flag for it: command lines are visible to every user of the machine).
@@ -106,6 +108,7 @@ export class WorkerRuntime {
         labels: this.options.labels,
         pid: process.pid,
         ...(token ? { token } : {}),
+        ...(this.options.resources && Object.keys(this.options.resources).length ? { resources: this.options.resources } : {}),
       });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
