@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { SchedulerStateStore, type WorkerInfo, decideTick } from '@ebbtide/core';
 import { DaskTargetHeuristic, DaskWorkersToClose, NoneWorkerKey } from '@ebbtide/plugin-dask';
 import { type Figure, figure, median, percentile } from './report.js';
@@ -105,6 +106,24 @@ function churn(store: SchedulerStateStore, W: number, T: number, busyWorkers: nu
   };
 }
 
+/** Runs `f` and reports the garbage collections V8 made meanwhile (count, longest pause in ms). */
+async function collections<T>(f: () => T): Promise<{ result: T; count: number; longest: number }> {
+  let count = 0;
+  let longest = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      count++;
+      longest = Math.max(longest, e.duration);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const result = f();
+  // GC entries are delivered asynchronously.
+  await new Promise((r) => setTimeout(r, 50));
+  observer.disconnect();
+  return { result, count, longest };
+}
+
 let plugins: { heuristic: DaskTargetHeuristic; strategy: DaskWorkersToClose; workerKey: NoneWorkerKey } | undefined;
 
 /** Ticks are microseconds now: enough of them that a p99 is a p99 and not the few slowest ticks. */
@@ -126,7 +145,8 @@ export async function decisionBenches(log: (f: Figure) => void): Promise<void> {
       // What building the store left for the collector is not a tick's pause.
       gc?.();
       timeTicks(store, 10);
-      const t = timeTicks(store, reps);
+      const tGc = await collections(() => timeTicks(store, reps));
+      const t = tGc.result;
       const base = dask.find((d) => d.workers === W && d.tasks === T && d.scenario === scenario);
       const label = `decision tick ${W.toLocaleString('en')} workers / ${T.toLocaleString('en')} tasks, ${scenario === 'busy' ? 'scale-up path' : 'scale-down path'}`;
       if (base && base.target !== t.target) {
@@ -134,14 +154,20 @@ export async function decisionBenches(log: (f: Figure) => void): Promise<void> {
       }
       log(figure(`${label}: median`, t.median, 'ms', base ? { value: base.median_ms, note: "baseline: Dask 2022.12's adaptive_target + workers_to_close" } : undefined));
       log(figure(`${label}: p99`, t.p99, 'ms', base ? { value: base.p99_ms } : undefined));
+      // What the collector paused the ticks for: a p99 above it is the machine's scheduling, not ours.
+      log(figure(`${label}: garbage collections during ${reps} ticks`, tGc.count, 'collections'));
+      log(figure(`${label}: longest garbage-collection pause during the ticks`, tGc.longest, 'ms'));
       // The same with 1 % of the workers changing between ticks (Dask's own tick costs the same either way).
       const moving = churn(store, W, T, scenario === 'busy' ? W : W >> 1);
       timeTicks(store, WARM_UP, moving);
       gc?.();
       timeTicks(store, 10, moving);
-      const c = timeTicks(store, CHURN_REPS, moving);
+      const cGc = await collections(() => timeTicks(store, CHURN_REPS, moving));
+      const c = cGc.result;
       log(figure(`${label}, 1% of workers changing per tick: median`, c.median, 'ms', base ? { value: base.median_ms } : undefined));
       log(figure(`${label}, 1% of workers changing per tick: p99`, c.p99, 'ms', base ? { value: base.p99_ms } : undefined));
+      log(figure(`${label}, 1% of workers changing per tick: garbage collections during ${CHURN_REPS} ticks`, cGc.count, 'collections', undefined, 'the changes between ticks allocate too'));
+      log(figure(`${label}, 1% of workers changing per tick: longest garbage-collection pause`, cGc.longest, 'ms'));
     }
   }
 }

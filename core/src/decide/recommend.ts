@@ -104,8 +104,8 @@ function checkedUnique(names: readonly string[]): boolean {
 }
 
 /**
- * Reads a counters record by its own keys only, so a worker named like an `Object.prototype`
- * member counts like any other, and absent names cost no walk up the prototype chain.
+ * Reads a counters record by its own counts only, so a worker named like an `Object.prototype`
+ * member (`constructor`) counts like any other.
  */
 interface Counts {
   get(name: string): number | undefined;
@@ -114,7 +114,11 @@ interface Counts {
 
 function countsOf(record: Readonly<Record<string, number>>): Counts {
   return {
-    get: (name) => (Object.hasOwn(record, name) ? record[name] : undefined),
+    // One lookup: `Object.prototype` has no number-valued member, so a number is an own count.
+    get: (name) => {
+      const v = record[name];
+      return typeof v === 'number' ? v : undefined;
+    },
     // Asked only when needed: for-in lists every key of a large record first.
     get empty() {
       for (const _ in record) return false;
