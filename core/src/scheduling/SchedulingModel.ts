@@ -1,5 +1,6 @@
 import type { SchedulerEvent, WorkerAddedEvent } from '../contracts/SchedulerEvent.js';
 import type { WorkerStatus } from '../contracts/WorkerInfo.js';
+import { FreeSlotIndex, type SlotIndexed } from './FreeSlotIndex.js';
 import { pickWorker } from './placement.js';
 import type { ModelTask, ModelTaskStatus, ModelWorker, ModelWorkerIdentity } from './records.js';
 
@@ -20,7 +21,7 @@ interface TaskState<T, W> {
 }
 
 /** A worker as the model keeps it (hosts see it read-only, as `ModelWorker`). */
-interface WorkerState<T, W> extends ModelWorkerIdentity {
+interface WorkerState<T, W> extends ModelWorkerIdentity, SlotIndexed {
   status: WorkerStatus;
   processing: Map<number, TaskState<T, W>>;
   has: Set<TaskState<T, W>>;
@@ -78,6 +79,9 @@ export class SchedulingModel<T = unknown, W = unknown> {
   private readonly queue = new Set<TaskState<T, W>>();
   private runs = 0;
   private processingTasks = 0;
+  private registered = 0;
+  /** Running workers with a free slot, in placement order (`pickWorker`'s, kept as runs start and end). */
+  private readonly free = new FreeSlotIndex<WorkerState<T, W>>();
 
   constructor(private readonly options: SchedulingModelOptions<T, W>) {}
 
@@ -143,8 +147,12 @@ export class SchedulingModel<T = unknown, W = unknown> {
       nbytes: 0,
       gone: false,
       data,
+      seq: ++this.registered,
+      slotBucket: 0,
+      slotPos: -1,
     };
     this.workersByName.set(w.name, w);
+    this.refile(w);
     this.emit({ type: 'worker.added', worker: this.info(w) });
     return w;
   }
@@ -154,6 +162,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
     const w = worker as WorkerState<T, W>;
     if (w.status === status || w.gone) return;
     w.status = status;
+    this.refile(w);
     this.emit({ type: 'worker.updated', name: w.name, status });
   }
 
@@ -169,6 +178,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
     this.workersByName.delete(w.name);
     this.requeueRunsOf(w);
     w.processing.clear();
+    this.refile(w);
     const lost: Array<ModelTask<T, W>> = [];
     for (const t of w.has) {
       t.holders.delete(w);
@@ -227,7 +237,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
     let blocked: Set<string> | undefined;
     for (const t of this.queue) {
       if (t.needsKey !== undefined && blocked?.has(t.needsKey)) continue;
-      const w = pickWorker(this.workersByName.values(), t.resources);
+      const w = this.place(t.resources);
       if (!w) {
         if (t.needsKey === undefined) break;
         (blocked ??= new Set()).add(t.needsKey);
@@ -416,6 +426,20 @@ export class SchedulingModel<T = unknown, W = unknown> {
     };
   }
 
+  /**
+   * `pickWorker` over the workers in registration order: for a task without restrictions, read
+   * from the index (kept in O(log W) per run started or ended); one with restrictions scans, as
+   * only the workers offering them qualify (and `schedule` tries each kind once per pass).
+   */
+  private place(needs: Readonly<Record<string, number>> | undefined): WorkerState<T, W> | undefined {
+    return needs ? pickWorker(this.workersByName.values(), needs) : this.free.first();
+  }
+
+  /** Files `w` in the placement index by its free slots now (out of it unless running). */
+  private refile(w: WorkerState<T, W>): void {
+    this.free.set(w, !w.gone && w.status === 'running' ? w.nthreads - w.processing.size : 0);
+  }
+
   private emit(e: SchedulerEvent): void {
     this.options.emit(e);
   }
@@ -428,6 +452,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
     t.run = ++this.runs;
     t.startedAt = now;
     w.processing.set(t.run, t);
+    this.refile(w);
     this.processingTasks++;
     this.emit({ type: 'task.transition', key: t.key, to: 'processing', worker: w.name });
     this.options.assigned?.(t, w);
@@ -438,6 +463,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
     const t = w.processing.get(run);
     if (!t) return undefined;
     w.processing.delete(run);
+    this.refile(w);
     if ((key !== undefined && t.key !== key) || !isCurrentRun(t, w, run)) return undefined;
     this.processingTasks--;
     t.worker = undefined;
