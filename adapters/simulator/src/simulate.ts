@@ -277,7 +277,9 @@ async function run(options: SimulateOptions, staticSize?: number): Promise<Simul
       // Only the adaptive loop's actions and retirement copies start or settle promises; a step
       // made only of the simulator's own synchronous timers (task events, worker connects) needs
       // no drain. Skipping it there saves a macrotask turn on most steps.
-      if (driver) await driver.afterStep();
+      if (driver) {
+        if (driver.due) await driver.afterStep();
+      }
       else if (ran > timerWakes() - syncBefore) await drainPromises();
     }
   } finally {

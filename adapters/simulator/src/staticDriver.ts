@@ -1,4 +1,4 @@
-import { type EbbtideConfig, type Kernel, SchedulerStateStore, type WorkerSpec, hasGuardRails, poolSettings } from '@ebbtide/core';
+import { type EbbtideConfig, type Kernel, type WorkerSpec, hasGuardRails, poolSettings } from '@ebbtide/core';
 import { type Subscription, interval } from 'rxjs';
 import type { SeriesPoint } from './metrics.js';
 import { Random } from './random/Random.js';
@@ -12,9 +12,9 @@ import { type StartupDelay, drawStartupDelay } from './sim/StartupDelay.js';
  * adaptive.maximum = size`, the `static-baseline` heuristic — the loop does one thing: its first
  * tick asks for `size` workers, which the cluster starts (`{cluster}-0` …, in order); every later
  * tick decides `same` and acts on nothing. So this driver keeps the same clock, the same
- * simulated scheduler and backend, the same state store fed by the same events, a tick on the
- * same `interval` that records what the loop's decision record would have shown (demand and
- * connected workers from the store, target 0, safe target `size`), starts the workers after the
+ * simulated scheduler and backend, a tick on the same `interval` that records what the loop's
+ * decision record would have shown (demand and connected workers, target 0, safe target `size`),
+ * starts the workers after the
  * first tick's step as the cluster does (once the step's synchronous work is done), and shuts
  * down as the autoscaler does. Same inputs, same figures, byte for byte — checked against the
  * real loop by the simulator's tests.
@@ -22,9 +22,7 @@ import { type StartupDelay, drawStartupDelay } from './sim/StartupDelay.js';
  * Only used where that holds (see `staticDriverApplies`); anything else runs the real loop.
  */
 export class StaticDriver {
-  private readonly store: SchedulerStateStore;
   private readonly names: string[];
-  private storeSub?: Subscription;
   private tickSub?: Subscription;
   private planned = 0;
   private startDue = false;
@@ -39,7 +37,6 @@ export class StaticDriver {
     private readonly onTick: (point: SeriesPoint) => void,
   ) {
     const config = kernel.config;
-    this.store = new SchedulerStateStore({ defaultTaskDurations: config.scheduler.defaultTaskDurations });
     this.names = Array.from({ length: size }, (_, i) => `${config.cluster.name}-${i}`);
   }
 
@@ -48,14 +45,13 @@ export class StaticDriver {
     return this.planned;
   }
 
-  /** As `Autoscaler.start`: the store subscribed, the scheduler started, then the loop's timer. */
+  /** As `Autoscaler.start`: the scheduler started, then the loop's timer. */
   async start(): Promise<void> {
     const config = this.kernel.config;
     // The selections a real run resolves, so a bad one fails the same way.
     this.kernel.resolve('heuristic');
     this.kernel.resolve('workersToClose');
     this.kernel.resolve('workerKey');
-    this.storeSub = this.scheduler.events$.subscribe((e) => this.store.apply(e));
     await this.scheduler.start();
     const rx = this.kernel.rxScheduler;
     this.tickSub = interval(config.adaptive.interval * 1000, rx).subscribe(() => this.tick(rx.now() / 1000));
@@ -63,8 +59,10 @@ export class StaticDriver {
 
   private tick(time: number): void {
     this.ticks++;
-    const c = this.store.counts();
-    this.onTick({ t: time, demand: c.queued + c.unrunnable + c.processing, target: 0, safeTarget: this.size, workers: c.workers });
+    // What a store fed by the scheduler's events counts (queued + unrunnable + processing, and the
+    // connected workers), read from the scheduler's own model: the same tasks, without the events.
+    const s = this.scheduler;
+    this.onTick({ t: time, demand: s.queuedCount + s.processingCount, target: 0, safeTarget: this.size, workers: s.workerCount });
     if (this.ticks === 1 && this.size > 0) {
       this.planned = this.size;
       this.startDue = true;
@@ -74,6 +72,11 @@ export class StaticDriver {
   /** Ticks that scaled up (the first one, when there is a worker to start). */
   get scaleUps(): number {
     return this.ticks > 0 && this.size > 0 ? 1 : 0;
+  }
+
+  /** True after the step of the first tick: `afterStep` has the start to issue. */
+  get due(): boolean {
+    return this.startDue;
   }
 
   /** After each clock step: the first tick's start, as the cluster issues it once the step is done. */
@@ -96,7 +99,6 @@ export class StaticDriver {
     if (this.backend.workersStarted > 0) await this.backend.stop([...this.names]);
     await this.backend.close();
     await this.scheduler.close();
-    this.storeSub?.unsubscribe();
   }
 }
 

@@ -120,6 +120,16 @@ export class SimulatedScheduler implements SchedulerAdapter {
     return this.model.workerCount;
   }
 
+  /** Tasks waiting for a slot (a state store fed by `events$` counts them as queued or unrunnable). */
+  get queuedCount(): number {
+    return this.model.queuedCount;
+  }
+
+  /** Tasks whose current run is in flight. */
+  get processingCount(): number {
+    return this.model.processingCount;
+  }
+
   /** Names of connected workers, in registration order. */
   workerNames(): string[] {
     return [...this.model.workers()].map((w) => w.name);
