@@ -277,7 +277,7 @@ export class DaskSchedulerAdapter implements SchedulerAdapter {
     const snapshot = this.builder.build(raw, this.rx.now() / 1000);
     this.backoff.polled(raw.changed);
     this.log.debug(
-      { event: 'scheduler.poll', workers: raw.workers.length, tasks: raw.tasks, statusQueried: raw.statusQueried, identity: raw.identityRead, changed: raw.changed, nextMs: this.backoff.nextMs },
+      { event: 'scheduler.poll', workers: raw.workers.length, tasks: raw.tasks, statusQueried: raw.statusQueried, identity: raw.identityRead, restrictions: raw.restrictionsRead, changed: raw.changed, nextMs: this.backoff.nextMs },
       'polled',
     );
     return snapshot;

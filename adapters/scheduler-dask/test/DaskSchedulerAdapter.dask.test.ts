@@ -87,6 +87,8 @@ for (const v of DASK_VERSIONS) describe(`DaskSchedulerAdapter against a real Das
       const { s } = agreed;
       expect(s.prefixes['block']).to.include({ queued: 6, unrunnable: 0 });
       expect(s.prefixes['gpu']).to.include({ queued: 0, unrunnable: 1 });
+      // Its restriction, read from the scheduler's task dump: demand for one GPU.
+      expect(s.resources).to.deep.equal({ GPU: { waiting: 1, processing: 0, units: { gpu: 1 } } });
       expect(s.workers.map((w) => w.processing['block'])).to.deep.equal([2, 2]);
       expect(s.workers.reduce((n, w) => n + w.longRunning, 0)).to.equal(1);
       expect(s.workers.reduce((n, w) => n + (w.processing['tup'] ?? 0), 0)).to.equal(1);

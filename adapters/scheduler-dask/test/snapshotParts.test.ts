@@ -84,9 +84,12 @@ describe('pendingCandidates / countPending', () => {
     expect(pendingCandidates(whoHas, new Set(['a-2']), states)).to.deep.equal(['a-3', keyId(['c-1', 0])]);
   });
 
-  it('counts queued and no-worker per prefix, ignoring other states and forgotten tasks', () => {
+  it('counts queued and no-worker per prefix (with the no-worker ids, for their restrictions), ignoring other states and forgotten tasks', () => {
     const counts = countPending({ 'a-1': 'queued', 'a-2': 'queued', 'a-3': 'waiting', 'g-1': 'no-worker', [keyId(['a-9', 1])]: 'no-worker', 'z-1': null });
-    expect(Object.fromEntries(counts)).to.deep.equal({ a: { queued: 2, unrunnable: 1 }, g: { queued: 0, unrunnable: 1 } });
+    expect(Object.fromEntries(counts)).to.deep.equal({
+      a: { queued: 2, unrunnable: 1, unrunnableIds: [keyId(['a-9', 1])] },
+      g: { queued: 0, unrunnable: 1, unrunnableIds: ['g-1'] },
+    });
   });
 });
 

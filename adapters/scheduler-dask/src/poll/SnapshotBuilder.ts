@@ -31,7 +31,7 @@ export class SnapshotBuilder {
    * The snapshot for one poll.
    * @param now seconds on the adapter's (RxJS) clock; also the snapshot's `time`
    */
-  build(raw: Pick<RawPoll, 'workers' | 'processing' | 'pending' | 'stream'>, now: number): SchedulerSnapshot {
+  build(raw: Pick<RawPoll, 'workers' | 'processing' | 'pending' | 'stream' | 'resources'>, now: number): SchedulerSnapshot {
     const processingIds: string[] = [];
     for (const ids of raw.processing.values()) processingIds.push(...ids);
     this.ages.observe(now, processingIds);
@@ -49,6 +49,6 @@ export class SnapshotBuilder {
       const pending = raw.pending.get(name);
       prefixes[name] = { ...this.durations.get(name), queued: pending?.queued ?? 0, unrunnable: pending?.unrunnable ?? 0 };
     }
-    return { time: now, workers, prefixes };
+    return raw.resources ? { time: now, workers, prefixes, resources: raw.resources } : { time: now, workers, prefixes };
   }
 }

@@ -1,8 +1,11 @@
 import { prefixOfId } from '../wire/daskKey.js';
 import type { PrefixStateCounts } from './parseReplies.js';
 
-/** Tasks waiting for a worker, per prefix: Dask's `queued` and `no-worker` states. */
-export type PendingCounts = Map<string, { queued: number; unrunnable: number }>;
+/**
+ * Tasks waiting for a worker, per prefix: Dask's `queued` and `no-worker` states, and the ids of
+ * the `no-worker` ones (whose resource restrictions may make them demand for a resource).
+ */
+export type PendingCounts = Map<string, { queued: number; unrunnable: number; unrunnableIds?: string[] }>;
 
 /**
  * The tasks whose state we must ask for (`get_task_status`) to count the queued and unrunnable
@@ -49,7 +52,10 @@ export function countPending(status: Record<string, string | null>): PendingCoun
     let c = out.get(prefix);
     if (!c) out.set(prefix, (c = { queued: 0, unrunnable: 0 }));
     if (state === 'queued') c.queued++;
-    else c.unrunnable++;
+    else {
+      c.unrunnable++;
+      (c.unrunnableIds ??= []).push(id);
+    }
   }
   return out;
 }

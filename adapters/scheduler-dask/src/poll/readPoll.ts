@@ -16,6 +16,8 @@ import {
 import { type PendingCounts, countPending, pendingCandidates } from './pendingTasks.js';
 import { PollFingerprint } from './PollFingerprint.js';
 import { TaskStreamCursor } from './TaskStreamCursor.js';
+import { RESTRICTION_DUMP_EXCLUDE, TaskRestrictions, parseRestrictionDump } from './TaskRestrictions.js';
+import type { ResourceTasks } from '@ebbtide/core';
 
 /** Everything one poll reads from the scheduler, parsed. */
 export interface RawPoll {
@@ -31,6 +33,10 @@ export interface RawPoll {
   statusQueried: number;
   /** Whether this poll read `identity` (else `workers` are the last read's, less the workers gone). */
   identityRead: boolean;
+  /** Tasks that need a resource, per resource (see `TaskRestrictions`); absent when none does. */
+  resources?: Record<string, ResourceTasks>;
+  /** Whether this poll read the tasks' restrictions (`get_cluster_state`). */
+  restrictionsRead: boolean;
   /** Whether anything the snapshot is built from differs from the previous poll's. */
   changed: boolean;
 }
@@ -43,6 +49,8 @@ export class PollState {
   /** Position in the scheduler's task stream. */
   readonly cursor = new TaskStreamCursor();
   readonly identity = new IdentityPolicy();
+  /** The tasks' resource restrictions, from the last `get_cluster_state` that was needed. */
+  readonly restrictions = new TaskRestrictions();
   /** The workers of the last `identity` read. */
   views?: DaskWorkerView[];
   private taskLayer?: number;
@@ -52,6 +60,7 @@ export class PollState {
   /** The next poll reads everything afresh (after a reconnect: possibly another scheduler process). */
   invalidate(): void {
     this.identity.invalidate();
+    this.restrictions.invalidate();
     this.taskLayer = undefined;
     this.pending = undefined;
   }
@@ -137,7 +146,50 @@ export async function readPoll(comm: DaskComm, state: PollState, clock: () => nu
     workers = state.views.filter((w) => present.has(w.address));
   }
   const workersMoved = state.workersMoved(workersFingerprint(workers));
-  return { workers, processing, pending, stream, tasks, statusQueried, identityRead, changed: activity || stream.length > 0 || workersMoved };
+  const { resources, read: restrictionsRead } = await readRestrictions(comm, state.restrictions, workers, processing, pending, now);
+  return {
+    workers,
+    processing,
+    pending,
+    stream,
+    tasks,
+    statusQueried,
+    identityRead,
+    ...(resources ? { resources } : {}),
+    restrictionsRead,
+    changed: activity || stream.length > 0 || workersMoved || restrictionsRead,
+  };
+}
+
+/**
+ * The tasks that need a resource. Only two kinds of task can: one processing on a worker that
+ * offers resources (the scheduler places a restricted task nowhere else) and one unrunnable
+ * (`no-worker`: no worker offers what it needs). Their restrictions are dumped
+ * (`get_cluster_state`) only when `TaskRestrictions.mustRead` says so: never while no worker
+ * offers resources and nothing is unrunnable.
+ */
+async function readRestrictions(
+  comm: DaskComm,
+  restrictions: TaskRestrictions,
+  workers: readonly DaskWorkerView[],
+  processing: ReadonlyMap<string, readonly string[]>,
+  pending: PendingCounts,
+  now: number,
+): Promise<{ resources?: Record<string, ResourceTasks>; read: boolean }> {
+  const onResourceWorkers: string[] = [];
+  for (const w of workers) {
+    if (Object.keys(w.resources).length > 0) onResourceWorkers.push(...(processing.get(w.address) ?? []));
+  }
+  const unrunnable: string[] = [];
+  for (const c of pending.values()) if (c.unrunnableIds) unrunnable.push(...c.unrunnableIds);
+  if (onResourceWorkers.length === 0 && unrunnable.length === 0) return { read: false };
+  let read = false;
+  if (restrictions.mustRead([...onResourceWorkers, ...unrunnable], now)) {
+    restrictions.learn(parseRestrictionDump(await comm.call('get_cluster_state', { exclude: [...RESTRICTION_DUMP_EXCLUDE] })), now);
+    read = true;
+  }
+  const resources = restrictions.tally(onResourceWorkers, unrunnable);
+  return resources ? { resources, read } : { read };
 }
 
 async function readStream(comm: DaskComm, cursor: TaskStreamCursor): Promise<TaskStreamEntry[]> {

@@ -116,13 +116,13 @@ export interface WorkerProcess extends Started {
 }
 
 /** Starts a worker without a nanny (one process) and waits until it registered. */
-export async function startWorker(reg: ProcessRegistry, scheduler: string, name: string, nthreads = 1): Promise<WorkerProcess> {
+export async function startWorker(reg: ProcessRegistry, scheduler: string, name: string, nthreads = 1, extra: readonly string[] = []): Promise<WorkerProcess> {
   const dir = reg.tempDir(name);
   const p = startDetached(
     reg.dask,
     [
       '-m', 'distributed.cli.dask_worker', scheduler, '--name', name, '--nthreads', String(nthreads), '--no-nanny',
-      '--host', '127.0.0.1', '--dashboard-address', '127.0.0.1:0', '--local-directory', dir,
+      '--host', '127.0.0.1', '--dashboard-address', '127.0.0.1:0', '--local-directory', dir, ...extra,
     ],
     dir,
   );
