@@ -103,7 +103,8 @@ export class PollState {
  * layer moved since the last time: see `PollState.reusablePending`) and `get_task_stream` (a tail
  * read from the last entry seen; one entry when nothing completed). `identity`, which carries every worker's heartbeat metrics and
  * costs the scheduler more than all the others together at scale, only when `IdentityPolicy`
- * says its answer may have changed.
+ * says its answer may have changed. `get_cluster_state` (the tasks' resource restrictions) only
+ * when one may matter and is not known yet (see `readRestrictions`).
  *
  * The calls are not atomic: a task may move between two of them. Each count is exact for the
  * moment its call ran, and the next poll corrects any mismatch.
