@@ -19,7 +19,10 @@
  *   at rest, once per heartbeat interval while tasks move. The back-off (fewer polls while nothing
  *   changes) comes on top and is not counted here.
  * - States: idle (no task), and 2,000 tasks waiting for a resource no worker has (unrunnable,
- *   so counted through who_has + get_task_status every poll, and nothing runs).
+ *   so counted through who_has + get_task_status every poll, and nothing runs; the adapter reads
+ *   their restrictions once, in its first poll). With them, the cost of one restriction dump
+ *   (`get_cluster_state` as `TaskRestrictions` asks it), which the adapter makes only when such a
+ *   task is new.
  *
  * Run alone: `npx tsc -b adapters/scheduler-dask && node adapters/scheduler-dask/dist/bench/schedulerCpu.js [2022.12|2026.8] [10,100,1000]`;
  * in the repo benchmarks as the `daskPoll` group (`npm run bench -- --json daskPoll`).
@@ -33,6 +36,7 @@ import { keyFromId } from '../src/wire/daskKey.js';
 import { parsePrefixStates, parseProcessing, parseTaskStatus, parseWhoHas } from '../src/poll/parseReplies.js';
 import { countPending, pendingCandidates } from '../src/poll/pendingTasks.js';
 import { PollState, readPoll } from '../src/poll/readPoll.js';
+import { RESTRICTION_DUMP_EXCLUDE } from '../src/poll/TaskRestrictions.js';
 import { ProcessRegistry, PythonClient, type Started, startScheduler, startWorker } from '../test/helpers/daskProcesses.js';
 import { DASK_VERSIONS, type DaskVersion, requireDask } from '../test/helpers/daskVersions.js';
 
@@ -155,6 +159,12 @@ async function atScale(dask: DaskVersion, workers: number, log: (f: CpuFigure) =
         log({ name: `dask scheduler CPU per ebbtide poll, before, ${tag}`, value: before, unit: 'ms', baseline: base, note: `Dask ${dask.label}, ${kind}; every call every poll` });
         log({ name: `dask scheduler CPU per ebbtide poll, after, ${tag}`, value: after, unit: 'ms', baseline: base, note: `Dask ${dask.label}, ${kind}; poll interval 1 s` });
         log({ name: `dask scheduler CPU per Adaptive tick, ${tag}`, value: tick, unit: 'ms', note: `Dask ${dask.label}: adaptive_target + workers_to_close over RPC` });
+        if (state !== 'idle') {
+          // What reading the tasks' resource restrictions costs when it happens (a new unrunnable
+          // or resource-worker task; never in the idle state): one get_cluster_state.
+          const dump = await cpuPerCall(scheduler.pid, () => comm.call('get_cluster_state', { exclude: [...RESTRICTION_DUMP_EXCLUDE] }));
+          log({ name: `dask scheduler CPU per restriction dump, ${tag}`, value: dump, unit: 'ms', baseline: base, note: `Dask ${dask.label}, ${kind}; get_cluster_state, every other field excluded` });
+        }
       }
     } finally {
       comm.close();

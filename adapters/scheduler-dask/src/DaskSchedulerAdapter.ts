@@ -276,6 +276,12 @@ export class DaskSchedulerAdapter implements SchedulerAdapter {
     const raw = await readPoll(comm, this.builder.state, () => this.rx.now() / 1000);
     const snapshot = this.builder.build(raw, this.rx.now() / 1000);
     this.backoff.polled(raw.changed);
+    if (raw.restrictionsRefused) {
+      this.log.warn(
+        { event: 'scheduler.restrictions-unavailable', reason: raw.restrictionsRefused },
+        "the Dask scheduler refused get_cluster_state: tasks' resource restrictions are not read on this connection (all work counts as plain)",
+      );
+    }
     this.log.debug(
       { event: 'scheduler.poll', workers: raw.workers.length, tasks: raw.tasks, statusQueried: raw.statusQueried, identity: raw.identityRead, restrictions: raw.restrictionsRead, changed: raw.changed, nextMs: this.backoff.nextMs },
       'polled',

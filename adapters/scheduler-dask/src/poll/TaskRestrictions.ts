@@ -1,4 +1,4 @@
-import { EbbtideError, type ResourceTasks } from '@ebbtide/core';
+import { EbbtideError, type ResourceTasks, isEbbtideError } from '@ebbtide/core';
 import { type DaskKey, keyId, prefixOfId } from '../wire/daskKey.js';
 
 /**
@@ -90,16 +90,28 @@ export class TaskRestrictions {
   /** Prefix → what its last dumped task needed (`null`: nothing). */
   private readonly byPrefix = new Map<string, Record<string, number> | null>();
   private lastRead = -Infinity;
+  /** Why this scheduler cannot give restrictions (it refused `get_cluster_state`); then none is asked for. */
+  unavailable?: string;
 
   /** Forgets everything (a reconnect: possibly another scheduler process). */
   invalidate(): void {
     this.dumped = { ids: new Set(), restricted: new Map() };
     this.byPrefix.clear();
     this.lastRead = -Infinity;
+    delete this.unavailable;
+  }
+
+  /**
+   * The scheduler refused the dump (a handler removed or failing): until the next reconnect no
+   * dump is asked for, and tasks count as plain (what is known stays known).
+   */
+  refused(reason: string): void {
+    this.unavailable = reason;
   }
 
   /** True when `candidates` (task ids whose restrictions matter now) call for a new dump at `now` (seconds). */
   mustRead(candidates: Iterable<string>, now: number): boolean {
+    if (this.unavailable !== undefined) return false;
     const due = now - this.lastRead >= RESTRICTIONS_REREAD_S;
     for (const id of candidates) {
       if (this.dumped.ids.has(id)) continue;
@@ -141,4 +153,9 @@ export class TaskRestrictions {
     for (const id of unrunnable) add(id, 'waiting');
     return out;
   }
+}
+
+/** True for an error that means "this scheduler will not give a dump" (not a lost connection). */
+export function isDumpRefusal(e: unknown): boolean {
+  return isEbbtideError(e) && e.code === 'SCHEDULER_PROTOCOL';
 }

@@ -16,7 +16,7 @@ import {
 import { type PendingCounts, countPending, pendingCandidates } from './pendingTasks.js';
 import { PollFingerprint } from './PollFingerprint.js';
 import { TaskStreamCursor } from './TaskStreamCursor.js';
-import { RESTRICTION_DUMP_EXCLUDE, TaskRestrictions, parseRestrictionDump } from './TaskRestrictions.js';
+import { RESTRICTION_DUMP_EXCLUDE, TaskRestrictions, isDumpRefusal, parseRestrictionDump } from './TaskRestrictions.js';
 import type { ResourceTasks } from '@ebbtide/core';
 
 /** Everything one poll reads from the scheduler, parsed. */
@@ -37,6 +37,8 @@ export interface RawPoll {
   resources?: Record<string, ResourceTasks>;
   /** Whether this poll read the tasks' restrictions (`get_cluster_state`). */
   restrictionsRead: boolean;
+  /** Set on the poll whose `get_cluster_state` the scheduler refused: why (no more are asked for on this connection). */
+  restrictionsRefused?: string;
   /** Whether anything the snapshot is built from differs from the previous poll's. */
   changed: boolean;
 }
@@ -147,7 +149,7 @@ export async function readPoll(comm: DaskComm, state: PollState, clock: () => nu
     workers = state.views.filter((w) => present.has(w.address));
   }
   const workersMoved = state.workersMoved(workersFingerprint(workers));
-  const { resources, read: restrictionsRead } = await readRestrictions(comm, state.restrictions, workers, processing, pending, now);
+  const { resources, read: restrictionsRead, refused } = await readRestrictions(comm, state.restrictions, workers, processing, pending, now);
   return {
     workers,
     processing,
@@ -158,6 +160,7 @@ export async function readPoll(comm: DaskComm, state: PollState, clock: () => nu
     identityRead,
     ...(resources ? { resources } : {}),
     restrictionsRead,
+    ...(refused ? { restrictionsRefused: refused } : {}),
     changed: activity || stream.length > 0 || workersMoved || restrictionsRead,
   };
 }
@@ -176,7 +179,7 @@ async function readRestrictions(
   processing: ReadonlyMap<string, readonly string[]>,
   pending: PendingCounts,
   now: number,
-): Promise<{ resources?: Record<string, ResourceTasks>; read: boolean }> {
+): Promise<{ resources?: Record<string, ResourceTasks>; read: boolean; refused?: string }> {
   const onResourceWorkers: string[] = [];
   for (const w of workers) {
     if (Object.keys(w.resources).length > 0) onResourceWorkers.push(...(processing.get(w.address) ?? []));
@@ -185,12 +188,22 @@ async function readRestrictions(
   for (const c of pending.values()) if (c.unrunnableIds) unrunnable.push(...c.unrunnableIds);
   if (onResourceWorkers.length === 0 && unrunnable.length === 0) return { read: false };
   let read = false;
+  let refused: string | undefined;
   if (restrictions.mustRead([...onResourceWorkers, ...unrunnable], now)) {
-    restrictions.learn(parseRestrictionDump(await comm.call('get_cluster_state', { exclude: [...RESTRICTION_DUMP_EXCLUDE] })), now);
-    read = true;
+    try {
+      restrictions.learn(parseRestrictionDump(await comm.call('get_cluster_state', { exclude: [...RESTRICTION_DUMP_EXCLUDE] })), now);
+      read = true;
+    } catch (e) {
+      // A scheduler that will not dump (handler removed, or raising) still gives everything
+      // else: the poll goes on without restrictions rather than failing. A lost connection
+      // fails the poll as for any call.
+      if (!isDumpRefusal(e)) throw e;
+      refused = e instanceof Error ? e.message : String(e);
+      restrictions.refused(refused);
+    }
   }
   const resources = restrictions.tally(onResourceWorkers, unrunnable);
-  return resources ? { resources, read } : { read };
+  return { ...(resources ? { resources } : {}), read, ...(refused ? { refused } : {}) };
 }
 
 async function readStream(comm: DaskComm, cursor: TaskStreamCursor): Promise<TaskStreamEntry[]> {
