@@ -94,7 +94,10 @@ export class SimulatedScheduler implements SchedulerAdapter {
     this.tasks = trace.tasks;
     this.waits = new Float64Array(trace.tasks.length).fill(NaN);
     this.model = new SchedulingModel<SimTaskData, undefined>({
-      emit: (e) => this.subject.next(e),
+      // Nobody listening (a static baseline reads the model's counts): nothing to deliver.
+      emit: (e) => {
+        if (this.subject.observed) this.subject.next(e);
+      },
       assigned: (t, w) => this.assigned(t, w),
       // The trace's client still holds every result it has not released yet.
       lostResults: 'recompute',
@@ -224,13 +227,17 @@ export class SimulatedScheduler implements SchedulerAdapter {
     if (next === undefined || (this.timerAt !== undefined && this.timerAt <= next)) return;
     this.timerSub?.unsubscribe();
     this.timerAt = next;
-    this.timerSub = timer(Math.max(0, next - this.rx.now()), this.rx).subscribe(() => {
-      this.timerAt = undefined;
-      this.timerSub = undefined;
-      this.wakes++;
-      this.wake();
-    });
+    // Scheduled on the clock directly (what `timer` does on subscribe, without its observable
+    // and subscriber per event): the same action at the same place in the clock's order.
+    this.timerSub = this.rx.schedule(this.fire, Math.max(0, next - this.rx.now()));
   }
+
+  private readonly fire = (): void => {
+    this.timerAt = undefined;
+    this.timerSub = undefined;
+    this.wakes++;
+    this.wake();
+  };
 
   /** Runs everything due now (completions and releases before arrivals), then assigns. */
   private wake(): void {
