@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { RESTRICTIONS_REREAD_S, TaskRestrictions, parseRestrictionDump } from '../src/poll/TaskRestrictions.js';
+import { DUMP_BUDGET_FACTOR, RESTRICTIONS_REREAD_S, TaskRestrictions, parseRestrictionDump } from '../src/poll/TaskRestrictions.js';
 import { keyId } from '../src/wire/daskKey.js';
 
 /** A `get_cluster_state` reply as the two releases shape it (restriction-less tasks: `{}` in 2022.12, `None` in 2026.8). */
@@ -25,6 +25,17 @@ describe('TaskRestrictions', () => {
     expect(r.mustRead(['train-2'], 1)).to.equal(false);
     expect(r.mustRead(['train-2'], RESTRICTIONS_REREAD_S)).to.equal(true);
     expect(r.mustRead(['infer-1'], 1)).to.equal(true);
+  });
+
+  it('waits DUMP_BUDGET_FACTOR times the last dump\'s duration before the next, even for a new prefix', () => {
+    const r = new TaskRestrictions();
+    r.learn(parseRestrictionDump(dump([['train-1', { GPU: 1 }]])), 0, 0.5);
+    const gap = DUMP_BUDGET_FACTOR * 0.5;
+    expect(gap).to.be.greaterThan(RESTRICTIONS_REREAD_S);
+    expect(r.mustRead(['infer-1'], gap - 1)).to.equal(false);
+    expect(r.mustRead(['train-2'], gap - 1)).to.equal(false);
+    expect(r.mustRead(['infer-1'], gap)).to.equal(true);
+    expect(r.mustRead(['train-2'], gap)).to.equal(true);
   });
 
   it('tallies processing and unrunnable tasks per resource: exact for dumped tasks, by prefix for newer ones', () => {

@@ -72,13 +72,22 @@ export function parseRestrictionDump(reply: unknown): RestrictionDump {
 export const RESTRICTIONS_REREAD_S = 10;
 
 /**
+ * No dump sooner than this many times the last one took after it: the dump walks every task's
+ * attributes on the scheduler and has every worker dump its own (107 ms of scheduler CPU at
+ * 2,000 tasks and 10 workers, 880 ms at 1,000 workers; bench/schedulerCpu.ts), so this keeps it
+ * under about 1% of the scheduler's time at any size.
+ */
+export const DUMP_BUDGET_FACTOR = 100;
+
+/**
  * What the polls know of tasks' resource restrictions. Dask exposes `TaskState.resource_restrictions`
  * over RPC only in `get_cluster_state`, a dump of the whole scheduler that also asks every worker
  * for its state. So it is asked only when a restriction may matter — for tasks that are
  * unrunnable (`no-worker`: no worker offers what they need) or processing on a worker that offers
  * resources (a restricted task can run nowhere else) — and only when one of those tasks was not
  * in the last dump: at once for a prefix no dump has shown yet, else at most every
- * `RESTRICTIONS_REREAD_S`. A cluster where no worker offers resources and nothing is unrunnable
+ * `RESTRICTIONS_REREAD_S`; and never sooner than `DUMP_BUDGET_FACTOR` times the last dump's
+ * duration after it. A cluster where no worker offers resources and nothing is unrunnable
  * never asks.
  *
  * A task in the last dump has its exact restrictions; a newer one is taken to need what the last
@@ -90,6 +99,8 @@ export class TaskRestrictions {
   /** Prefix → what its last dumped task needed (`null`: nothing). */
   private readonly byPrefix = new Map<string, Record<string, number> | null>();
   private lastRead = -Infinity;
+  /** Seconds the last dump took (its wall time, which includes the scheduler's work). */
+  private lastCost = 0;
   /** Why this scheduler cannot give restrictions (it refused `get_cluster_state`); then none is asked for. */
   unavailable?: string;
 
@@ -98,6 +109,7 @@ export class TaskRestrictions {
     this.dumped = { ids: new Set(), restricted: new Map() };
     this.byPrefix.clear();
     this.lastRead = -Infinity;
+    this.lastCost = 0;
     delete this.unavailable;
   }
 
@@ -112,7 +124,9 @@ export class TaskRestrictions {
   /** True when `candidates` (task ids whose restrictions matter now) call for a new dump at `now` (seconds). */
   mustRead(candidates: Iterable<string>, now: number): boolean {
     if (this.unavailable !== undefined) return false;
-    const due = now - this.lastRead >= RESTRICTIONS_REREAD_S;
+    const since = now - this.lastRead;
+    if (since < DUMP_BUDGET_FACTOR * this.lastCost) return false;
+    const due = since >= RESTRICTIONS_REREAD_S;
     for (const id of candidates) {
       if (this.dumped.ids.has(id)) continue;
       if (due || !this.byPrefix.has(prefixOfId(id))) return true;
@@ -120,10 +134,11 @@ export class TaskRestrictions {
     return false;
   }
 
-  /** Takes in a dump read at `now`. */
-  learn(dump: RestrictionDump, now: number): void {
+  /** Takes in a dump read at `now` that took `cost` seconds. */
+  learn(dump: RestrictionDump, now: number, cost = 0): void {
     this.dumped = dump;
     this.lastRead = now;
+    this.lastCost = cost;
     for (const id of dump.ids) this.byPrefix.set(prefixOfId(id), dump.restricted.get(id) ?? null);
   }
 

@@ -191,7 +191,9 @@ async function readRestrictions(
   let refused: string | undefined;
   if (restrictions.mustRead([...onResourceWorkers, ...unrunnable], now)) {
     try {
-      restrictions.learn(parseRestrictionDump(await comm.call('get_cluster_state', { exclude: [...RESTRICTION_DUMP_EXCLUDE] })), now);
+      const t0 = performance.now();
+      const reply = await comm.call('get_cluster_state', { exclude: [...RESTRICTION_DUMP_EXCLUDE] });
+      restrictions.learn(parseRestrictionDump(reply), now, (performance.now() - t0) / 1000);
       read = true;
     } catch (e) {
       // A scheduler that will not dump (handler removed, or raising) still gives everything
