@@ -45,6 +45,13 @@ export interface SchedulingModelOptions<T = unknown, W = unknown> {
    * `recompute` (the embedded scheduler recomputes what a gather asks for).
    */
   lostResults: 'recompute' | 'keep';
+  /**
+   * Whether anyone receives the events now (default: always). While it says no, the model builds
+   * none (the state changes all the same): a host whose subscribers come later gives them
+   * `replay()` first, as the simulated scheduler does — its static baselines read the model's
+   * counts and listen to nothing.
+   */
+  listening?(): boolean;
 }
 
 /** Result of `addReplicas`. */
@@ -153,7 +160,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
     };
     this.workersByName.set(w.name, w);
     this.refile(w);
-    this.emit({ type: 'worker.added', worker: this.info(w) });
+    if (this.heard()) this.emit({ type: 'worker.added', worker: this.info(w) });
     return w;
   }
 
@@ -163,7 +170,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
     if (w.status === status || w.gone) return;
     w.status = status;
     this.refile(w);
-    this.emit({ type: 'worker.updated', name: w.name, status });
+    if (this.heard()) this.emit({ type: 'worker.updated', name: w.name, status });
   }
 
   /**
@@ -189,7 +196,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
     }
     w.has.clear();
     w.nbytes = 0;
-    this.emit({ type: 'worker.removed', name: w.name });
+    if (this.heard()) this.emit({ type: 'worker.removed', name: w.name });
     return lost;
   }
 
@@ -221,7 +228,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
     }
     this.tasksByKey.set(key, t);
     this.queue.add(t);
-    this.emit({ type: 'task.transition', key, prefix, to: 'queued', ...(t.resources ? { resources: { ...t.resources } } : {}) });
+    if (this.heard()) this.emit({ type: 'task.transition', key, prefix, to: 'queued', ...(t.resources ? { resources: { ...t.resources } } : {}) });
     return t;
   }
 
@@ -265,8 +272,8 @@ export class SchedulingModel<T = unknown, W = unknown> {
     t.holders.add(w);
     w.has.add(t);
     w.nbytes += result.nbytes;
-    this.emit({ type: 'task.transition', key: t.key, to: 'memory', duration: result.duration });
-    this.emit({ type: 'worker.updated', name: w.name, nbytes: w.nbytes });
+    if (this.heard()) this.emit({ type: 'task.transition', key: t.key, to: 'memory', duration: result.duration });
+    if (this.heard()) this.emit({ type: 'worker.updated', name: w.name, nbytes: w.nbytes });
     return t;
   }
 
@@ -275,7 +282,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
     const t = this.endRun(worker as WorkerState<T, W>, run, key);
     if (!t) return undefined;
     t.status = 'erred';
-    this.emit({ type: 'task.transition', key: t.key, to: 'erred' });
+    if (this.heard()) this.emit({ type: 'task.transition', key: t.key, to: 'erred' });
     return t;
   }
 
@@ -283,7 +290,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
   executing(worker: ModelWorker<T, W>, run: number, key: string, elapsed: number): void {
     const w = worker as WorkerState<T, W>;
     const t = w.processing.get(run);
-    if (t && t.key === key && isCurrentRun(t, w, run)) this.emit({ type: 'task.executing', prefix: t.prefix, elapsed });
+    if (t && t.key === key && isCurrentRun(t, w, run) && this.heard()) this.emit({ type: 'task.executing', prefix: t.prefix, elapsed });
   }
 
   /**
@@ -291,6 +298,8 @@ export class SchedulingModel<T = unknown, W = unknown> {
    * run has been executing (seconds since its start), one `task.executing` each.
    */
   reportExecuting(now: number): void {
+    // Only events come of it.
+    if (!this.heard()) return;
     const longest = new Map<string, number>();
     for (const w of this.workersByName.values()) {
       for (const [run, t] of w.processing) {
@@ -320,10 +329,10 @@ export class SchedulingModel<T = unknown, W = unknown> {
     for (const h of holders) {
       h.has.delete(t);
       h.nbytes -= t.nbytes;
-      if (!h.gone) this.emit({ type: 'worker.updated', name: h.name, nbytes: h.nbytes });
+      if (!h.gone && this.heard()) this.emit({ type: 'worker.updated', name: h.name, nbytes: h.nbytes });
     }
     t.holders.clear();
-    this.emit({ type: 'task.transition', key, to: 'released' });
+    if (this.heard()) this.emit({ type: 'task.transition', key, to: 'released' });
     return holders;
   }
 
@@ -344,7 +353,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
     const t = this.tasksByKey.get(key);
     if (!t || !w.has.delete(t)) return undefined;
     w.nbytes -= t.nbytes;
-    if (!w.gone) this.emit({ type: 'worker.updated', name: w.name, nbytes: w.nbytes });
+    if (!w.gone && this.heard()) this.emit({ type: 'worker.updated', name: w.name, nbytes: w.nbytes });
     t.holders.delete(w);
     if (t.holders.size > 0 || t.status !== 'memory') return undefined;
     this.lose(t);
@@ -371,7 +380,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
       w.nbytes += t.nbytes;
       movedBytes += t.nbytes;
     }
-    if (!w.gone) this.emit({ type: 'worker.updated', name: w.name, nbytes: w.nbytes });
+    if (!w.gone && this.heard()) this.emit({ type: 'worker.updated', name: w.name, nbytes: w.nbytes });
     return { movedBytes, unwanted };
   }
 
@@ -440,6 +449,10 @@ export class SchedulingModel<T = unknown, W = unknown> {
     this.free.set(w, !w.gone && w.status === 'running' ? w.nthreads - w.processing.size : 0);
   }
 
+  private heard(): boolean {
+    return this.options.listening?.() ?? true;
+  }
+
   private emit(e: SchedulerEvent): void {
     this.options.emit(e);
   }
@@ -454,7 +467,7 @@ export class SchedulingModel<T = unknown, W = unknown> {
     w.processing.set(t.run, t);
     this.refile(w);
     this.processingTasks++;
-    this.emit({ type: 'task.transition', key: t.key, to: 'processing', worker: w.name });
+    if (this.heard()) this.emit({ type: 'task.transition', key: t.key, to: 'processing', worker: w.name });
     this.options.assigned?.(t, w);
   }
 
@@ -476,12 +489,12 @@ export class SchedulingModel<T = unknown, W = unknown> {
     t.worker = undefined;
     this.queue.add(t);
     // With the prefix (and restrictions): a store forgets a task once it is released, so a recomputed one is new to it.
-    this.emit({ type: 'task.transition', key: t.key, prefix: t.prefix, to: 'queued', ...(t.resources ? { resources: { ...t.resources } } : {}) });
+    if (this.heard()) this.emit({ type: 'task.transition', key: t.key, prefix: t.prefix, to: 'queued', ...(t.resources ? { resources: { ...t.resources } } : {}) });
   }
 
   private lose(t: TaskState<T, W>): void {
     t.status = 'lost';
-    this.emit({ type: 'task.transition', key: t.key, to: 'released' });
+    if (this.heard()) this.emit({ type: 'task.transition', key: t.key, to: 'released' });
     if (this.options.lostResults === 'recompute') this.requeue(t);
   }
 }

@@ -94,10 +94,10 @@ export class SimulatedScheduler implements SchedulerAdapter {
     this.tasks = trace.tasks;
     this.waits = new Float64Array(trace.tasks.length).fill(NaN);
     this.model = new SchedulingModel<SimTaskData, undefined>({
-      // Nobody listening (a static baseline reads the model's counts): nothing to deliver.
-      emit: (e) => {
-        if (this.subject.observed) this.subject.next(e);
-      },
+      emit: (e) => this.subject.next(e),
+      // Nobody listening (a static baseline reads the model's counts): no events to build; a
+      // subscriber that comes later gets the model's replay first.
+      listening: () => this.subject.observed,
       assigned: (t, w) => this.assigned(t, w),
       // The trace's client still holds every result it has not released yet.
       lostResults: 'recompute',
