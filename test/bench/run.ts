@@ -5,6 +5,7 @@ import { embeddedBenches } from './embedded.js';
 import { kubernetesBenches } from './kubernetes.js';
 import { policyBenches } from './policy.js';
 import { type Figure, printFigure } from './report.js';
+import { simulateBenches } from './simulate.js';
 
 /**
  * `npm run bench [-- --json] [-- group ...]`: benchmarks, not tests. Each prints a figure and,
@@ -21,6 +22,7 @@ const all: Record<string, (log: (f: Figure) => void) => Promise<void>> = {
   embedded: embeddedBenches,
   kubernetes: kubernetesBenches,
   daskPoll: daskPollBenches,
+  simulate: simulateBenches,
 };
 const log = (f: Figure) => printFigure(f, json);
 if (!json) process.stdout.write(`ebbtide benchmarks on ${(await import('node:os')).availableParallelism()} cores, Node ${process.version}\n`);
