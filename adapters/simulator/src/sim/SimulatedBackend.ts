@@ -42,6 +42,8 @@ export class SimulatedBackend implements ResourceBackend {
   private startedCount = 0;
   private connects = 0;
   private running = 0;
+  /** Workers not exited, kept as they start and exit (the simulation asks after every step). */
+  private active = 0;
   private peak = 0;
   private refusedCount = 0;
   /** Milliseconds of earlier workers whose name was reused. */
@@ -81,9 +83,7 @@ export class SimulatedBackend implements ResourceBackend {
 
   /** Workers not yet exited (pending, running or stopping). */
   get activeCount(): number {
-    let n = 0;
-    for (const w of this.workers.values()) if (w.status.phase !== 'exited') n++;
-    return n;
+    return this.active;
   }
 
   /** Sum over workers of the time from the start request to the exit (or `now`, if alive). */
@@ -108,6 +108,7 @@ export class SimulatedBackend implements ResourceBackend {
         continue;
       }
       live++;
+      this.active++;
       const w: BackendWorker = { spec, status: { name: spec.name, phase: 'pending' }, requestedAt: now };
       // A name used again (after an exit) keeps the earlier worker's seconds.
       if (old) this.reusedMs += (old.exitedAt ?? now) - old.requestedAt;
@@ -152,6 +153,7 @@ export class SimulatedBackend implements ResourceBackend {
   private end(names: string[], failed: boolean, reason?: string): void {
     const live = names.map((n) => this.workers.get(n)).filter((w): w is BackendWorker => w !== undefined && w.status.phase !== 'exited');
     if (live.length === 0) return;
+    this.active -= new Set(live).size;
     for (const w of live) {
       if (w.status.phase === 'running') this.running--;
       w.status = { name: w.spec.name, phase: 'stopping' };
