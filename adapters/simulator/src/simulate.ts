@@ -211,7 +211,7 @@ async function run(options: SimulateOptions, staticSize?: number): Promise<Simul
   // A static cluster without pools or rails: the same run without ticking the loop (staticDriver.ts).
   const driver =
     staticSize !== undefined && !pools.length && staticDriverApplies(config, staticSize, sim.startupDelay, sim.seed, options.onDecision !== undefined)
-      ? new StaticDriver(kernel, staticSize, scheduler, backends[0]!, (p) => series.add(p))
+      ? new StaticDriver(kernel, staticSize, scheduler, backends[0]!, (p) => series.add(p), clock, sim.horizon > 0 ? sim.horizon * 1000 : Infinity)
       : undefined;
   let auto: Autoscaler | undefined;
   if (driver) await driver.start();

@@ -1,9 +1,10 @@
 import { type EbbtideConfig, type Kernel, type WorkerSpec, hasGuardRails, poolSettings } from '@ebbtide/core';
-import { type Subscription, interval } from 'rxjs';
+import type { SchedulerAction, Subscription } from 'rxjs';
 import type { SeriesPoint } from './metrics.js';
 import { Random } from './random/Random.js';
 import type { SimulatedBackend } from './sim/SimulatedBackend.js';
 import type { SimulatedScheduler } from './sim/SimulatedScheduler.js';
+import type { VirtualClock } from './sim/VirtualClock.js';
 import { type StartupDelay, drawStartupDelay } from './sim/StartupDelay.js';
 
 /**
@@ -18,6 +19,12 @@ import { type StartupDelay, drawStartupDelay } from './sim/StartupDelay.js';
  * first tick's step as the cluster does (once the step's synchronous work is done), and shuts
  * down as the autoscaler does. Same inputs, same figures, byte for byte — checked against the
  * real loop by the simulator's tests.
+ *
+ * Idle stretches cost nothing per tick: a tick that finds nothing else due on the clock before
+ * the next one records the ticks up to the next pending action at once (nothing can change the
+ * counts before it runs) and re-arms itself at the first tick time after them, where the loop's
+ * `interval` would have been — the same times (integer milliseconds added one interval at a
+ * time, as the clock adds them), the same place in the clock's order.
  *
  * Only used where that holds (see `staticDriverApplies`); anything else runs the real loop.
  */
@@ -35,6 +42,9 @@ export class StaticDriver {
     private readonly scheduler: SimulatedScheduler,
     private readonly backend: SimulatedBackend,
     private readonly onTick: (point: SeriesPoint) => void,
+    private readonly clock: VirtualClock,
+    /** Virtual ms after which the run stops (its last ticks are the ones at or before it). */
+    private readonly horizonMs: number,
   ) {
     const config = kernel.config;
     this.names = Array.from({ length: size }, (_, i) => `${config.cluster.name}-${i}`);
@@ -53,11 +63,35 @@ export class StaticDriver {
     this.kernel.resolve('workersToClose');
     this.kernel.resolve('workerKey');
     await this.scheduler.start();
-    const rx = this.kernel.rxScheduler;
-    this.tickSub = interval(config.adaptive.interval * 1000, rx).subscribe(() => this.tick(rx.now() / 1000));
+    // As `interval(period, clock)`: the first tick one period after the start, each next one
+    // scheduled from inside the tick, one period on (or, after an idle stretch, later).
+    const period = config.adaptive.interval * 1000;
+    const tick = (): number => this.tick(period);
+    this.tickSub = this.clock.schedule(function (this: SchedulerAction<unknown>) {
+      this.schedule(undefined, tick());
+    }, period);
   }
 
-  private tick(time: number): void {
+  /** The tick due now, and the idle ticks after it; returns the delay to the next one. */
+  private tick(period: number): number {
+    const now = this.clock.now();
+    this.record(now);
+    // Integer times only (sums of integers are exact), never the first tick (its start is issued
+    // after the step) nor once the work is done (the run may stop before the next tick).
+    if (this.ticks === 1 || !Number.isInteger(period) || !Number.isInteger(now) || this.scheduler.drained) return period;
+    // This tick is not queued while it runs: the earliest pending action is someone else's.
+    const next = this.clock.nextTime;
+    if (next === undefined) return period;
+    let at = now + period;
+    while (at < next && at <= this.horizonMs) {
+      this.record(at);
+      at += period;
+    }
+    return at - now;
+  }
+
+  private record(ms: number): void {
+    const time = ms / 1000;
     this.ticks++;
     // What a store fed by the scheduler's events counts (queued + unrunnable + processing, and the
     // connected workers), read from the scheduler's own model: the same tasks, without the events.
