@@ -43,6 +43,17 @@ describe('static clusters without the loop', () => {
     expect(JSON.stringify(await staticCluster(options, 10))).to.equal(JSON.stringify(await staticClusterThroughLoop(options, 10)));
   });
 
+  it('long idle stretches (ticks recorded at once), a horizon inside one, and an interval of fractional milliseconds', async () => {
+    const tasks = [...burst(20, 0, 'a', { duration: 3, nbytes: 1e6, holdFor: 40 }), ...burst(5, 900, 'b', { duration: 30 }), ...burst(8, 5000, 'c', { duration: 2 })];
+    const variants: Array<Record<string, string>> = [{}, { 'simulator.horizon': '3000' }, { 'adaptive.interval': '1.1s' }, { 'adaptive.interval': '7s', 'simulator.horizon': '6000' }];
+    for (const flags of variants) {
+      const options: SimulateOptions = { trace: traceOf(tasks), ...dask, sim: { startupDelay: 'uniform:1s:9s', seed: 5 }, sources: { flags } };
+      const quick = await staticCluster(options, 4);
+      expect(JSON.stringify(quick), JSON.stringify(flags)).to.equal(JSON.stringify(await staticClusterThroughLoop(options, 4)));
+      expect(quick.decisions, JSON.stringify(flags)).to.be.greaterThan(300);
+    }
+  });
+
   it('applies only where the loop would do nothing after its first tick', async () => {
     const kernel = (flags: Record<string, string>, preset: Record<string, unknown> = {}) =>
       Kernel.create({ builtins: [...plugins, simulatorPlugin], defaults, sources: { env: {}, flags, preset } }).then((k) => k.config);
