@@ -1,8 +1,9 @@
 import type { ModelTask, ModelWorker, RetireOutcome, RetireResult, SchedulerAdapter, SchedulerEvent, WorkerSpec } from '@ebbtide/core';
 import { SchedulingModel, retireEach, retirementStep } from '@ebbtide/core';
-import { type Observable, type SchedulerLike, Subject, type Subscription, concat, defer, firstValueFrom, from, timer } from 'rxjs';
+import { type Observable, type SchedulerAction, type SchedulerLike, Subject, type Subscription, concat, defer, firstValueFrom, from, timer } from 'rxjs';
 import type { Trace, TraceTask } from '../trace/Trace.js';
 import { EventQueue } from './EventQueue.js';
+import { VirtualClock } from './VirtualClock.js';
 
 export interface SimulatedSchedulerOptions {
   /** Bytes per second a retirement copies results at (per retiring worker). */
@@ -225,16 +226,23 @@ export class SimulatedScheduler implements SchedulerAdapter {
     if (!this.started || this.closed) return;
     const next = this.nextTime();
     if (next === undefined || (this.timerAt !== undefined && this.timerAt <= next)) return;
-    this.timerSub?.unsubscribe();
     this.timerAt = next;
     // Scheduled on the clock directly (what `timer` does on subscribe, without its observable
     // and subscriber per event): the same action at the same place in the clock's order.
-    this.timerSub = this.rx.schedule(this.fire, Math.max(0, next - this.rx.now()));
+    const delay = Math.max(0, next - this.rx.now());
+    if (this.rx instanceof VirtualClock && this.timerSub) {
+      // On the simulation's clock, one action for the whole run, moved on each re-arm (the clock
+      // drops its older entry, as it drops an unsubscribed one): no new action per event.
+      (this.timerSub as SchedulerAction<unknown>).schedule(undefined, delay);
+      return;
+    }
+    this.timerSub?.unsubscribe();
+    this.timerSub = this.rx.schedule(this.fire, delay);
   }
 
   private readonly fire = (): void => {
     this.timerAt = undefined;
-    this.timerSub = undefined;
+    if (!(this.rx instanceof VirtualClock)) this.timerSub = undefined;
     this.wakes++;
     this.wake();
   };
