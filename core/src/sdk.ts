@@ -38,3 +38,4 @@ export { MAX_DURATION_SECONDS, formatDuration, parseBytes, parseCountOrInf, pars
 export { keySplit } from './state/keySplit.js';
 export { backoffMs } from './util/backoff.js';
 export { SAMPLE_WORKER_SPEC, expandWorkerCommand } from './util/expandWorkerCommand.js';
+export { LockFile, type LockFileOptions, type LockHolder, isSameProcessAlive, processStartTime } from './util/LockFile.js';

@@ -66,7 +66,7 @@ describe('YARN backend against a real YARN (test/servers/yarn)', function () {
         y['pollSub']?.unsubscribe();
         y['closed'] = true;
         // …and its lock names a process that is gone.
-        const file = y['lock']!.file;
+        const file = y['lock']!.path;
         const lock = JSON.parse(readFileSync(file, 'utf8')) as { pid: number };
         writeFileSync(file, JSON.stringify({ ...lock, pid: deadPid(), startTime: undefined }));
       },

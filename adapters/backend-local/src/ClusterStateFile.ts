@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { EbbtideError } from '@ebbtide/core';
-import { isSameProcessAlive, processStartTime } from './processInfo.js';
+import { LockFile, type LockHolder, isSameProcessAlive } from '@ebbtide/core/sdk';
 
 /** One worker process as the state file remembers it. */
 export interface WorkerRecord {
@@ -18,15 +16,7 @@ export interface WorkerRecord {
 }
 
 /** Who holds the cluster. */
-export interface LockOwner {
-  pid: number;
-  startTime?: number;
-  host: string;
-  /** Distinguishes two backends in one process. */
-  instance: string;
-  /** Epoch milliseconds. */
-  since: number;
-}
+export type LockOwner = LockHolder;
 
 interface StateFile {
   version: 1;
@@ -45,9 +35,8 @@ interface StateFile {
  */
 export class ClusterStateFile {
   readonly dir: string;
-  private readonly lockPath: string;
+  private readonly lockFile: LockFile;
   private readonly statePath: string;
-  private owner?: LockOwner;
 
   /**
    * @param folder the cluster's folder name under `stateDir` (default: `dirName(cluster, scheduler)`).
@@ -59,7 +48,7 @@ export class ClusterStateFile {
     folder = ClusterStateFile.dirName(cluster, scheduler),
   ) {
     this.dir = join(stateDir, folder);
-    this.lockPath = join(this.dir, 'lock');
+    this.lockFile = new LockFile(join(this.dir, 'lock'), { what: `cluster "${cluster}"` });
     this.statePath = join(this.dir, 'state.json');
   }
 
@@ -73,7 +62,7 @@ export class ClusterStateFile {
    * released), so short-lived clusters (an embedded scheduler on a random port) leave nothing.
    */
   removeIfEmpty(): void {
-    if (this.owner) return;
+    if (this.lockFile.held) return;
     if (this.readWorkers().some((w) => isSameProcessAlive(w.pid, w.startTime))) return;
     if (this.readLock()) return;
     rmSync(this.dir, { recursive: true, force: true });
@@ -106,7 +95,7 @@ export class ClusterStateFile {
   }
 
   get locked(): boolean {
-    return this.owner !== undefined;
+    return this.lockFile.held;
   }
 
   /**
@@ -114,61 +103,16 @@ export class ClusterStateFile {
    * @throws EbbtideError `CLUSTER_LOCKED` naming the live holder.
    */
   lock(): void {
-    if (this.owner) return;
-    mkdirSync(this.dir, { recursive: true });
-    const me: LockOwner = { pid: process.pid, host: hostname(), instance: randomUUID(), since: Date.now() };
-    const st = processStartTime(process.pid);
-    if (st !== undefined) me.startTime = st;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      let fd: number;
-      try {
-        fd = openSync(this.lockPath, 'wx');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const holder = this.readLock();
-        if (holder && holder.host === me.host && !isSameProcessAlive(holder.pid, holder.startTime)) {
-          // Its holder is gone: take it over. Renaming first makes two takers race safely.
-          try {
-            renameSync(this.lockPath, `${this.lockPath}.stale-${me.instance}`);
-            rmSync(`${this.lockPath}.stale-${me.instance}`, { force: true });
-          } catch {
-            // Someone else took it over first; try again.
-          }
-          continue;
-        }
-        if (!holder) {
-          // Unreadable: a taker is between create and write; try again.
-          continue;
-        }
-        throw new EbbtideError(
-          'CLUSTER_LOCKED',
-          `cluster "${this.cluster}" is already driven by ebbtide pid ${holder.pid} on ${holder.host} (since ${new Date(holder.since).toISOString()}); lock file ${this.lockPath}`,
-          { hint: 'stop that ebbtide first, or give this one another cluster.name' },
-        );
-      }
-      writeSync(fd, JSON.stringify(me));
-      closeSync(fd);
-      this.owner = me;
-      return;
-    }
-    throw new EbbtideError('CLUSTER_LOCKED', `cluster "${this.cluster}": could not take the lock ${this.lockPath} (another ebbtide is taking it at the same moment)`);
+    this.lockFile.acquire();
   }
 
   private readLock(): LockOwner | undefined {
-    try {
-      const v = JSON.parse(readFileSync(this.lockPath, 'utf8')) as LockOwner;
-      return typeof v.pid === 'number' && typeof v.host === 'string' ? v : undefined;
-    } catch {
-      return undefined;
-    }
+    return this.lockFile.holder();
   }
 
   /** Releases the lock if this instance holds it. */
   unlock(): void {
-    if (!this.owner) return;
-    const holder = this.readLock();
-    if (holder?.instance === this.owner.instance) rmSync(this.lockPath, { force: true });
-    this.owner = undefined;
+    this.lockFile.release();
   }
 
   /** The workers recorded for the cluster (empty when there is no state file yet). */
@@ -192,7 +136,7 @@ export class ClusterStateFile {
   /** For tests: makes the lock look held by a process that died. */
   forgeDeadOwner(pid: number): void {
     const holder = this.readLock();
-    if (holder) writeFileSync(this.lockPath, JSON.stringify({ ...holder, pid, startTime: undefined }));
-    this.owner = undefined;
+    if (holder) writeFileSync(this.lockFile.path, JSON.stringify({ ...holder, pid, startTime: undefined }));
+    this.lockFile.forget();
   }
 }

@@ -1,18 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EbbtideError } from '@ebbtide/core';
+import { LockFile, type LockHolder } from '@ebbtide/core/sdk';
 
 /** Who drives the cluster. */
-export interface LockOwner {
-  pid: number;
-  host: string;
-  /** Tells two backends of one process apart. */
-  instance: string;
-  /** Epoch milliseconds. */
-  since: number;
-}
+export type LockOwner = LockHolder;
 
 /** What is remembered of the cluster's framework. */
 export interface FrameworkRecord {
@@ -21,15 +12,6 @@ export interface FrameworkRecord {
   master: string;
   /** The scheduler address its workers connect to, when known: tasks of another one are not adopted. */
   scheduler?: string;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -42,7 +24,7 @@ export class FrameworkStateFile {
   readonly dir: string;
   readonly lockPath: string;
   private readonly recordPath: string;
-  private owner?: LockOwner;
+  private readonly lockFile: LockFile;
 
   constructor(
     stateDir: string,
@@ -51,62 +33,20 @@ export class FrameworkStateFile {
     this.dir = join(stateDir, cluster);
     this.lockPath = join(this.dir, 'lock');
     this.recordPath = join(this.dir, 'framework.json');
+    this.lockFile = new LockFile(this.lockPath, { what: `cluster "${cluster}"` });
   }
 
   get locked(): boolean {
-    return this.owner !== undefined;
+    return this.lockFile.held;
   }
 
   /** @throws EbbtideError `CLUSTER_LOCKED` naming the live holder. */
   lock(): void {
-    if (this.owner) return;
-    mkdirSync(this.dir, { recursive: true });
-    const me: LockOwner = { pid: process.pid, host: hostname(), instance: randomUUID(), since: Date.now() };
-    for (let attempt = 0; attempt < 3; attempt++) {
-      let fd: number;
-      try {
-        fd = openSync(this.lockPath, 'wx');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const holder = this.readLock();
-        if (!holder) continue; // being written by a taker right now
-        if (holder.host === me.host && !pidAlive(holder.pid)) {
-          // Its holder is gone: take it over; renaming first makes two takers race safely.
-          try {
-            renameSync(this.lockPath, `${this.lockPath}.stale-${me.instance}`);
-            rmSync(`${this.lockPath}.stale-${me.instance}`, { force: true });
-          } catch {
-            // another taker was first
-          }
-          continue;
-        }
-        throw new EbbtideError(
-          'CLUSTER_LOCKED',
-          `cluster "${this.cluster}" is already driven by ebbtide pid ${holder.pid} on ${holder.host} (since ${new Date(holder.since).toISOString()}); lock file ${this.lockPath}`,
-          { hint: 'stop that ebbtide first, or give this one another cluster.name' },
-        );
-      }
-      writeSync(fd, JSON.stringify(me));
-      closeSync(fd);
-      this.owner = me;
-      return;
-    }
-    throw new EbbtideError('CLUSTER_LOCKED', `cluster "${this.cluster}": could not take the lock ${this.lockPath} (another ebbtide is taking it at the same moment)`);
-  }
-
-  private readLock(): LockOwner | undefined {
-    try {
-      const v = JSON.parse(readFileSync(this.lockPath, 'utf8')) as LockOwner;
-      return typeof v.pid === 'number' && typeof v.host === 'string' ? v : undefined;
-    } catch {
-      return undefined;
-    }
+    this.lockFile.acquire();
   }
 
   unlock(): void {
-    if (!this.owner) return;
-    if (this.readLock()?.instance === this.owner.instance) rmSync(this.lockPath, { force: true });
-    this.owner = undefined;
+    this.lockFile.release();
   }
 
   read(): FrameworkRecord | undefined {
@@ -132,8 +72,8 @@ export class FrameworkStateFile {
 
   /** For tests of adoption: makes the lock look held by a process that died. */
   forgeDeadOwner(pid: number): void {
-    const holder = this.readLock();
-    if (holder) writeFileSync(this.lockPath, JSON.stringify({ ...holder, pid }));
-    this.owner = undefined;
+    const holder = this.lockFile.holder();
+    if (holder) writeFileSync(this.lockPath, JSON.stringify({ ...holder, pid, startTime: undefined }));
+    this.lockFile.forget();
   }
 }

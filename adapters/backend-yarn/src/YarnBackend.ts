@@ -10,6 +10,7 @@ import {
   type CloseOptions,
   EbbtideError,
   LOGGER,
+  type LockFile,
   type Logger,
   PLUGIN_OPTIONS,
   RX_SCHEDULER,
@@ -23,7 +24,7 @@ import { describeExit } from './exitStatus.js';
 import { type ComponentView, indexOf, liveIndices, nameOf, planAddition, planRemoval } from './instanceNames.js';
 import { INSTANCE_NAME_TOKEN, buildLaunchCommand, resolveCommand } from './launchCommand.js';
 import { RmClient, apiError, diagnosticsOf } from './RmClient.js';
-import { ServiceLock } from './ServiceLock.js';
+import { serviceLock } from './ServiceLock.js';
 import { type ApiComponent, type ApiContainer, type ApiService, ENDED_CONTAINER_STATES, ENDED_STATES, RUNNING_STATES, SERVICES, servicePath } from './servicesApi.js';
 import { YarnProbe } from './YarnProbe.js';
 
@@ -90,7 +91,7 @@ export class YarnBackend implements ResourceBackend {
   private readonly relaunching = new Map<string, number>();
   private component?: string;
   private service?: string;
-  private lock?: ServiceLock;
+  private lock?: LockFile;
   private view?: View;
   /** Set once the service exists (or has been submitted) in this backend's lifetime. */
   private spec?: WorkerSpec;
@@ -130,8 +131,8 @@ export class YarnBackend implements ResourceBackend {
     }
     this.component = cluster;
     this.service = service;
-    this.lock = new ServiceLock(this.options.stateDir, this.rm.current, this.options.user, service);
-    this.lock.acquire(`YARN service ${service} (user ${this.options.user})`);
+    this.lock = serviceLock(this.options.stateDir, this.rm.current, this.options.user, service);
+    this.lock.acquire();
   }
 
   private get svc(): string {
