@@ -12,17 +12,17 @@ export function backendFiles(n: TemplateNames): TemplateFile[] {
     {
       path: `src/${C}.ts`,
       text: `import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Observable, type SchedulerLike, Subject, type Subscription, interval } from 'rxjs';
 import {
   type AdoptOptions,
   type BackendWorkerStatus,
   type CloseOptions,
-  EbbtideError,
+  LockFile,
   type ResourceBackend,
   type WorkerSpec,
+  isSameProcessAlive as alive,
 } from '@ebbtide/core/sdk';
 
 export interface ${C}Options {
@@ -36,20 +36,6 @@ export interface ${C}Options {
 
 interface State {
   workers: Record<string, number>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // A zombie is not alive.
-    return !readFileSync(\`/proc/\${pid}/stat\`, 'utf8').split(') ')[1]!.startsWith('Z');
-  } catch {
-    return true;
-  }
 }
 
 /**
@@ -67,7 +53,8 @@ export class ${C} implements ResourceBackend {
   });
   private dir?: string;
   private poll?: Subscription;
-  private readonly me = \`\${process.pid}:\${randomUUID()}\`;
+  /** One live ebbtide per cluster: pid and process start time of the holder; a dead one's is taken over. */
+  private lock?: LockFile;
   private closed = false;
 
   constructor(
@@ -88,13 +75,8 @@ export class ${C} implements ResourceBackend {
   async adopt({ cluster }: AdoptOptions): Promise<BackendWorkerStatus[]> {
     this.dir = join(this.options.stateDir, cluster);
     mkdirSync(this.dir, { recursive: true });
-    const lock = join(this.dir, 'lock');
-    if (existsSync(lock)) {
-      // "pid:instance": a live process's other backend instance holds it too.
-      const holder = readFileSync(lock, 'utf8');
-      if (holder !== this.me && alive(Number(holder.split(':')[0]))) throw new EbbtideError('CLUSTER_LOCKED', \`cluster \${cluster} is driven by \${holder}\`);
-    }
-    writeFileSync(lock, this.me);
+    this.lock = new LockFile(join(this.dir, 'lock'), { what: \`cluster "\${cluster}"\` });
+    this.lock.acquire(); // CLUSTER_LOCKED while another live ebbtide drives it
     const found: BackendWorkerStatus[] = [];
     if (existsSync(this.statePath)) {
       const state = JSON.parse(readFileSync(this.statePath, 'utf8')) as State;
@@ -169,7 +151,9 @@ export class ${C} implements ResourceBackend {
   /** For the contract suite: leave everything as a killed ebbtide would, its lock held by a dead pid. */
   simulateCrash(deadPid: number): void {
     this.poll?.unsubscribe();
-    if (this.dir) writeFileSync(join(this.dir, 'lock'), String(deadPid));
+    const holder = this.lock?.holder();
+    if (holder) writeFileSync(this.lock!.path, JSON.stringify({ ...holder, pid: deadPid, startTime: undefined }));
+    this.lock?.forget();
     this.dir = undefined;
     this.workers.clear();
   }
@@ -180,7 +164,7 @@ export class ${C} implements ResourceBackend {
     if (!options.keep) await this.stop([...this.workers.keys()]);
     this.workers.clear();
     this.poll?.unsubscribe();
-    if (this.dir && existsSync(join(this.dir, 'lock')) && readFileSync(join(this.dir, 'lock'), 'utf8') === this.me) rmSync(join(this.dir, 'lock'));
+    this.lock?.release();
     this.changes.complete();
   }
 }
