@@ -103,7 +103,7 @@ export class ClusterStateFile {
    * @throws EbbtideError `CLUSTER_LOCKED` naming the live holder.
    */
   lock(): void {
-    this.lockFile.acquire();
+    this.lockFile.acquire(Date.now());
   }
 
   private readLock(): LockOwner | undefined {

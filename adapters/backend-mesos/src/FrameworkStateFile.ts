@@ -42,7 +42,7 @@ export class FrameworkStateFile {
 
   /** @throws EbbtideError `CLUSTER_LOCKED` naming the live holder. */
   lock(): void {
-    this.lockFile.acquire();
+    this.lockFile.acquire(Date.now());
   }
 
   unlock(): void {

@@ -132,7 +132,7 @@ export class YarnBackend implements ResourceBackend {
     this.component = cluster;
     this.service = service;
     this.lock = serviceLock(this.options.stateDir, this.rm.current, this.options.user, service);
-    this.lock.acquire();
+    this.lock.acquire(Date.now());
   }
 
   private get svc(): string {

@@ -92,12 +92,16 @@ export class LockFile {
     }
   }
 
-  /** @throws EbbtideError `CLUSTER_LOCKED` naming the live holder. */
-  acquire(): void {
+  /**
+   * @param since epoch milliseconds written as the holder's `since`: a wall-clock stamp for the
+   *   people reading a CLUSTER_LOCKED error, passed in because the core reads no clock itself.
+   * @throws EbbtideError `CLUSTER_LOCKED` naming the live holder.
+   */
+  acquire(since: number): void {
     if (this.owner) return;
     mkdirSync(dirname(this.path), { recursive: true });
     const startTime = processStartTime(process.pid);
-    const me: LockHolder = { pid: process.pid, ...(startTime === undefined ? {} : { startTime }), host: hostname(), instance: randomUUID(), since: Date.now() };
+    const me: LockHolder = { pid: process.pid, ...(startTime === undefined ? {} : { startTime }), host: hostname(), instance: randomUUID(), since };
     for (let attempt = 0; attempt < 3; attempt++) {
       let fd: number;
       try {

@@ -76,7 +76,7 @@ export class ${C} implements ResourceBackend {
     this.dir = join(this.options.stateDir, cluster);
     mkdirSync(this.dir, { recursive: true });
     this.lock = new LockFile(join(this.dir, 'lock'), { what: \`cluster "\${cluster}"\` });
-    this.lock.acquire(); // CLUSTER_LOCKED while another live ebbtide drives it
+    this.lock.acquire(Date.now()); // CLUSTER_LOCKED while another live ebbtide drives it
     const found: BackendWorkerStatus[] = [];
     if (existsSync(this.statePath)) {
       const state = JSON.parse(readFileSync(this.statePath, 'utf8')) as State;
