@@ -183,12 +183,13 @@ describe('the dashboard of `ebbtide up` (embedded scheduler, local workers)', fu
 
   it('manual scale holds 1 worker and says mode manual; adapt returns to adaptive', async () => {
     expect((await post(`${url}/api/scale`, { n: 1 })).body).to.deep.include({ mode: 'manual', n: 1 });
+    // The mode changes at once; the cluster may already have one worker from before, so wait for
+    // the first decision made in manual mode as well.
     await until(async () => {
       const s = await get(`${url}/api/status`);
-      return s.mode === 'manual' && s.workers === 1 && (s.plan as string[]).length === 1;
-    }, 60_000, 'one worker in manual mode');
-    const last = (await get(`${url}/api/decisions`)) as { decisions: Array<{ decision: { mode: string } }> };
-    expect(last.decisions.at(-1)!.decision.mode).to.equal('manual');
+      const last = (await get(`${url}/api/decisions`)) as { decisions: Array<{ decision: { mode: string } }> };
+      return s.mode === 'manual' && s.workers === 1 && (s.plan as string[]).length === 1 && last.decisions.at(-1)?.decision.mode === 'manual';
+    }, 60_000, 'one worker in manual mode, decided in manual mode');
     const r = await runCli(['status', '--url', url]);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^EbbtideCluster\(ebbtide, tcp:\/\/127\.0\.0\.1:\d+, workers=1, threads=1, memory=4\.00 GiB\)\n/);
