@@ -331,13 +331,13 @@ class EbbtideCluster(Cluster):
     async def _watch(self) -> None:
         """Follows ebbtide's decision stream (reconnecting from the last tick) until it ends."""
         delay = 0.5
-        while not self._ended.is_set():
+        while not self._ended.is_set() and self.status not in (Status.closing, Status.closed):
             try:
                 await self._control.stream_decisions(self._last_tick, self._on_event)
                 delay = 0.5
             except EbbtideError as e:
                 logger.debug("decision stream: %s; reconnecting in %ss", e, delay)
-            if self._ended.is_set():
+            if self._ended.is_set() or self.status in (Status.closing, Status.closed):
                 break
             if self.process is not None and not self.process.running:
                 self._ebbtide_stopped = True
@@ -599,11 +599,13 @@ class EbbtideCluster(Cluster):
 
     async def _teardown(self) -> None:
         """Whatever this object started goes: the stream, a still-running ebbtide up, the scheduler, the temp folder."""
+        if self._control is not None:
+            self._control.close()  # ends the decision stream's read, whatever its task is doing
         for task in (self._watch_task, self._refreshing):
             if task is not None and not task.done():
                 task.cancel()
                 with suppress(asyncio.CancelledError, Exception):
-                    await task
+                    await asyncio.wait_for(task, 10)
         if self.process is not None and self.process.running:
             self.process.terminate()
             if await self.process.wait((self._plan.shutdown_timeout if self._plan else 30.0) + STOP_GRACE) is None:

@@ -56,6 +56,16 @@ class SseParser:
         return events
 
 
+def _raise_if_cancelling() -> None:
+    """On Python 3.11, ``asyncio.wait_for`` can swallow a cancellation that arrives as its inner
+    call completes; the task then still counts as cancelling. Honour it, or a cancelled stream
+    would go on reading forever."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None and cancelling():
+        raise asyncio.CancelledError()
+
+
 class ControlClient:
     """GET/POST JSON against one running ebbtide, and follow its decision stream."""
 
@@ -63,6 +73,7 @@ class ControlClient:
         self.url = check_url(url)
         self._token = token or ""
         self._http = AsyncHTTPClient(force_instance=True)
+        self._streams: set[asyncio.StreamWriter] = set()
 
     def _headers(self, body: bool = False) -> dict[str, str]:
         headers = {"Accept": "application/json"}
@@ -127,12 +138,15 @@ class ControlClient:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, ssl=parts.scheme == "https" or None), REQUEST_TIMEOUT)
         except (OSError, asyncio.TimeoutError) as e:
             raise EbbtideError("DASHBOARD_UNREACHABLE", f"the decision stream of {self.url} failed: {e!r}") from e
+        self._streams.add(writer)
         try:
+            _raise_if_cancelling()
             target = f"{parts.path.rstrip('/')}/api/decisions/stream?{urlencode({'since': since})}"
             headers = {"Host": parts.netloc, "Accept": "text/event-stream", **({"Authorization": f"Bearer {self._token}"} if self._token else {})}
             writer.write((f"GET {target} HTTP/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode())
             await writer.drain()
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
+            _raise_if_cancelling()
             status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
             code = int(status_line.split()[1]) if len(status_line.split()) > 1 else 0
             if code != 200:
@@ -147,7 +161,12 @@ class ControlClient:
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError) as e:
             raise EbbtideError("DASHBOARD_UNREACHABLE", f"the decision stream of {self.url} failed: {e!r}") from e
         finally:
+            self._streams.discard(writer)
             writer.close()
 
     def close(self) -> None:
+        """Closes the HTTP client and every open decision stream (a read on one then ends)."""
+        for writer in list(self._streams):
+            writer.close()
+        self._streams.clear()
         self._http.close()
