@@ -1,16 +1,8 @@
 /** Shared pieces of the chaos soaks: a seeded fault plan and a sampler of connected workers. */
+import { seeded } from '@ebbtide/core/testing';
 
-/** mulberry32: a small, well-known seeded generator, so a soak's fault plan is repeatable. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The test kit's seeded generator (mulberry32), so a soak's fault plan is repeatable. */
+export { seeded };
 
 /**
  * The faults of a soak, one per cycle, drawn from `kinds` by the seed, each kind at least once

@@ -6,5 +6,5 @@ export { type SchedulerHarness, describeSchedulerAdapter } from './describeSched
 export { type DecisionSuiteOptions, describeHeuristic, describeWorkerKey, describeWorkersToClose } from './describeDecisionPlugins.js';
 export { type AllocationSuiteOptions, describeAllocation } from './describeAllocation.js';
 export { type TestKernelOptions, createTestKernel, testDefaultsPlugin } from './createTestKernel.js';
-export { randomSnapshot, sampleSnapshots } from './sampleSnapshots.js';
+export { randomSnapshot, sampleSnapshots, seeded } from './sampleSnapshots.js';
 export { frozenCopy, withoutClockOrRandomness } from './purity.js';

@@ -4,8 +4,8 @@ import { makePrefix, makeSnapshot, makeWorker } from './fakes.js';
 
 const MB = 1_000_000;
 
-/** A seeded generator (mulberry32), so the sample states are the same in every run. */
-function seeded(seed: number): () => number {
+/** A seeded generator in [0, 1) (mulberry32), so sample states and random test sequences repeat in every run. */
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

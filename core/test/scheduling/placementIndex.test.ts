@@ -3,18 +3,7 @@ import type { SchedulerEvent } from '../../src/contracts/SchedulerEvent.js';
 import { SchedulingModel } from '../../src/scheduling/SchedulingModel.js';
 import type { ModelTask, ModelWorker } from '../../src/scheduling/records.js';
 import { SchedulerStateStore } from '../../src/state/SchedulerStateStore.js';
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded as random } from '../../src/testing/sampleSnapshots.js';
 
 type M = SchedulingModel<string, string>;
 type Wk = ModelWorker<string, string>;

@@ -1,4 +1,5 @@
 import type { WorkersToCloseView } from '@ebbtide/core';
+import { GreedyClose } from './greedyClose.js';
 import type { SelectQuery } from './selectWorkersToClose.js';
 
 /**
@@ -24,34 +25,13 @@ export function selectFromView(view: WorkersToCloseView, query: Omit<SelectQuery
 const memo = new WeakMap<WorkersToCloseView, Map<string, readonly string[]>>();
 
 function walk(view: WorkersToCloseView, query: Omit<SelectQuery, 'key'>): string[] {
-  const nW = view.workerCount;
-  let { n, target, memoryRatio } = query;
-  if (target !== undefined && n === undefined) n = nW - target;
-  if (n !== undefined) {
-    if (n < 0) n = 0;
-    target = nW - n;
-  }
-  if (n === undefined && memoryRatio === undefined) memoryRatio = 2;
-  // Dask returns nothing when every worker is busy, unless asked for a count.
-  if (!n && view.idleWorkers === 0) return [];
-
-  const minimum = query.minimum;
-  const total = view.candidateBytes;
-  const least = target || 0;
-  let limit = view.candidateMemoryLimit;
-  let nRemain = nW;
+  const rule = new GreedyClose(view.workerCount, query, view.candidateMemoryLimit, view.candidateBytes);
+  if (rule.nothingWhenAllBusy() && view.idleWorkers === 0) return [];
   const out: string[] = [];
   view.walk((g) => {
-    const size = g.size;
-    if (n === undefined && !g.idle) return false;
-    if (minimum && nRemain - size < minimum) return false;
-    limit -= g.memoryLimit;
-    const byCount = n !== undefined && nRemain - size >= least;
-    const byMemory = memoryRatio !== undefined && limit >= memoryRatio * total;
-    if (!(byCount || byMemory)) return false;
+    if (!rule.accept(g.size, g.idle, g.memoryLimit)) return false;
     const names = g.workers;
     for (let i = 0; i < names.length; i++) out.push(names[i]!);
-    nRemain -= size;
     return true;
   });
   return out;

@@ -1,4 +1,5 @@
 import { type WorkerInfo, isWorkerBusy } from '@ebbtide/core';
+import { GreedyClose } from './greedyClose.js';
 
 export interface SelectQuery {
   n?: number;
@@ -27,15 +28,6 @@ export interface SelectQuery {
  * selectWorkersToClose(workers, {})                 // idle workers closable with 2x memory headroom
  */
 export function selectWorkersToClose(workers: readonly WorkerInfo[], query: SelectQuery): string[] {
-  const nW = workers.length;
-  let { n, target, memoryRatio } = query;
-  if (target !== undefined && n === undefined) n = nW - target;
-  if (n !== undefined) {
-    if (n < 0) n = 0;
-    target = nW - n;
-  }
-  if (n === undefined && memoryRatio === undefined) memoryRatio = 2;
-  if (!n && workers.every(isWorkerBusy)) return [];
 
   // Groups in order of first appearance; without a key each worker is its own group.
   const members: WorkerInfo[][] = [];
@@ -79,19 +71,13 @@ export function selectWorkersToClose(workers: readonly WorkerInfo[], query: Sele
   // Ascending by (idle, -bytes), stable (index breaks ties); visited from the end.
   const order = Array.from({ length: G }, (_, g) => g).sort((a, b) => idle[a]! - idle[b]! || bytes[b]! - bytes[a]! || a - b);
 
+  const rule = new GreedyClose(workers.length, query, limit, total);
+  if (rule.nothingWhenAllBusy() && workers.every(isWorkerBusy)) return [];
   const toClose: number[] = [];
-  let nRemain = nW;
   while (order.length) {
     const g = order.pop()!;
-    const size = members[g]!.length;
-    if (n === undefined && !idle[g]) break;
-    if (query.minimum && nRemain - size < query.minimum) break;
-    limit -= limitBytes[g]!;
-    const byCount = n !== undefined && nRemain - size >= (target || 0);
-    const byMemory = memoryRatio !== undefined && limit >= memoryRatio * total;
-    if (!(byCount || byMemory)) break;
+    if (!rule.accept(members[g]!.length, idle[g] === 1, limitBytes[g]!)) break;
     toClose.push(g);
-    nRemain -= size;
   }
   return toClose.flatMap((g) => members[g]!.map((w) => w.name));
 }
