@@ -37,5 +37,6 @@ export type { ConfigLeaf, ConfigSchemaSection } from './config/schema.js';
 export { MAX_DURATION_SECONDS, formatDuration, parseBytes, parseCountOrInf, parseDuration, parseWholeNumber } from './config/parse.js';
 export { keySplit } from './state/keySplit.js';
 export { backoffMs } from './util/backoff.js';
+export { RecentCache } from './util/RecentCache.js';
 export { SAMPLE_WORKER_SPEC, expandWorkerCommand } from './util/expandWorkerCommand.js';
 export { LockFile, type LockFileOptions, type LockHolder, isSameProcessAlive, processStartTime } from './util/LockFile.js';

@@ -135,6 +135,40 @@ describe('SchedulerStateStore', () => {
   });
 });
 
+describe('SchedulerStateStore lookups for the loop', () => {
+  it('connectedNames is one frozen list while nobody joins or leaves, and a new one after', () => {
+    const s = new SchedulerStateStore();
+    addWorker(s, 'a');
+    addWorker(s, 'b');
+    const first = s.connectedNames();
+    expect(first).to.deep.equal(['a', 'b']);
+    expect(Object.isFrozen(first)).to.equal(true);
+    s.apply({ type: 'task.transition', key: 'x-1', prefix: 'x', to: 'processing', worker: 'a' });
+    s.apply({ type: 'worker.updated', name: 'b', nbytes: 5 });
+    expect(s.connectedNames()).to.equal(first);
+    addWorker(s, 'c');
+    const second = s.connectedNames();
+    expect(second).to.deep.equal(['a', 'b', 'c']);
+    s.apply({ type: 'worker.removed', name: 'a' });
+    expect(s.connectedNames()).to.deep.equal(['b', 'c']);
+    expect(first).to.deep.equal(['a', 'b']);
+  });
+
+  it('worker(name) is the object the current snapshot shows, and undefined once gone', () => {
+    const s = new SchedulerStateStore();
+    addWorker(s, 'a');
+    s.apply({ type: 'task.transition', key: 'x-1', prefix: 'x', to: 'processing', worker: 'a' });
+    expect(s.worker('a')).to.equal(s.snapshot(1).workers[0]);
+    expect(s.worker('a')!.processing).to.deep.equal({ x: 1 });
+    s.apply({ type: 'worker.updated', name: 'a', nbytes: 7 });
+    expect(s.worker('a')!.nbytes).to.equal(7);
+    expect(s.worker('a')).to.equal(s.snapshot(2).workers[0]);
+    s.apply({ type: 'worker.removed', name: 'a' });
+    expect(s.worker('a')).to.equal(undefined);
+    expect(s.worker('constructor')).to.equal(undefined);
+  });
+});
+
 describe('keySplit', () => {
   const cases: Array<[string, string]> = [
     ['slowinc-ab12cd34ef56ab12', 'slowinc'],

@@ -39,6 +39,21 @@ describe('recommend with answers shared between ticks', () => {
     expect(again.closeCounts).to.deep.equal({ d: 2 });
   });
 
+  it('a frozen answer repeating a name is counted once on every path: all new, all at the same count, and closing', () => {
+    const plan = ['a', 'b', 'c', 'd', 'e'];
+    const names = Object.freeze(['e', 'd', 'e']) as string[];
+    const tick = (closeCounts: Record<string, number>) => recommend({ target: 3, plan, requested: [], observed: [], closeCounts, waitCount: 3, workersToClose: () => names });
+    const first = tick({});
+    expect(first.closeCounts).to.deep.equal({ e: 1, d: 1 });
+    expect(first.proposed).to.deep.equal(['e', 'd']);
+    const second = tick(first.closeCounts);
+    expect(second.closeCounts).to.deep.equal({ e: 2, d: 2 });
+    expect(second.recommendation).to.deep.equal({ status: 'same' });
+    expect(tick(second.closeCounts).recommendation).to.deep.equal({ status: 'down', workers: ['e', 'd'] });
+    // Only the repeated name closing: it is named once.
+    expect(tick({ e: 2 }).recommendation).to.deep.equal({ status: 'down', workers: ['e'] });
+  });
+
   it('requested workers that never arrived come first, and are not counted twice when the strategy names them too', () => {
     const names = Object.freeze(['x', 'e']) as string[];
     const r = recommend({ target: 2, plan: ['a', 'b', 'c', 'x'], requested: ['a', 'x'], isObserved: (n) => n !== 'x', closeCounts: {}, waitCount: 2, workersToClose: () => names });

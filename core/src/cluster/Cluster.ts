@@ -113,6 +113,8 @@ export class Cluster {
   private planCache?: readonly string[];
   private requestedCache?: readonly string[];
   private observedList: readonly string[] = [];
+  /** The frozen list last observed, as handed in. */
+  private observedInput: readonly string[] | undefined;
   /** Requested workers not yet seen, or seen and since lost: the only ones `observe` must look at. */
   private readonly watch = new Set<string>();
 
@@ -211,7 +213,8 @@ export class Cluster {
 
   /** Records which workers the scheduler has now; handles arrivals, lost workers and start timeouts. */
   observe(names: readonly string[]): void {
-    if (!sameList(names, this.observedList)) {
+    // The same frozen list as last time (the state store's, while nobody joined or left): no walk.
+    if (names !== this.observedInput && !sameList(names, this.observedList)) {
       const before = this.observedSet;
       this.observedSet = new Set(names);
       this.observedList = Object.freeze([...names]);
@@ -228,6 +231,7 @@ export class Cluster {
         }
       }
     }
+    this.observedInput = Object.isFrozen(names) ? names : undefined;
     if (this.watch.size === 0) return;
     const now = this.now();
     for (const name of [...this.watch]) {

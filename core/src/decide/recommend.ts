@@ -1,3 +1,4 @@
+import { RecentCache } from '../util/RecentCache.js';
 import type { Recommendation } from './Recommendation.js';
 
 export interface RecommendInput {
@@ -38,7 +39,7 @@ export function recommend(input: RecommendInput): RecommendOutput {
   if (target >= plan.length) {
     return {
       recommendation: target === plan.length ? { status: 'same' } : { status: 'up', n: target },
-      closeCounts: {},
+      closeCounts: NO_COUNTS,
       proposed: [],
     };
   }
@@ -58,48 +59,71 @@ export function recommend(input: RecommendInput): RecommendOutput {
     }
   }
 
-  const counts: Record<string, number> = {};
-  const firmly: string[] = [];
   const asked = target < plan.length - missing.size;
   const before = countsOf(input.closeCounts);
   if (!missing.size && asked) {
     const names = input.workersToClose(target);
-    if (checkedUnique(names)) {
-      // The common case at scale, without a set or a copy: the strategy's own (frozen) answer.
-      const same = sameCount(names, input.closeCounts, before);
-      if (same !== undefined) {
-        // Every name proposed as often as the others: the same answer as the last time this list
-        // was proposed this often, shared (frozen) instead of rebuilt each tick.
-        const n = same + 1;
-        if (n >= waitCount) return { recommendation: { status: 'down', workers: names }, closeCounts: {}, proposed: names };
-        return { recommendation: { status: 'same' }, closeCounts: uniformCounts(names, n), proposed: names };
-      }
-      // Indexed: for-of over a frozen array takes a slow path in V8.
-      for (let i = 0; i < names.length; i++) {
-        const name = names[i]!;
-        const n = (before.get(name) ?? 0) + 1;
-        if (n >= waitCount) firmly.push(name);
-        else counts[name] = n;
-      }
-      return {
-        recommendation: firmly.length ? { status: 'down', workers: firmly } : { status: 'same' },
-        closeCounts: Object.freeze(counts),
-        proposed: names,
-      };
-    }
-    return merge(waitCount, before, missing, names, counts, firmly);
+    // The common case at scale: the strategy's own (frozen) answer, without a set or a copy.
+    const fast = Object.isFrozen(names) ? frozenProposal(names, input.closeCounts, before, waitCount) : undefined;
+    if (fast) return fast;
+    return merge(waitCount, before, missing, names, {}, []);
   }
-  return merge(waitCount, before, missing, asked ? input.workersToClose(target) : [], counts, firmly);
+  return merge(waitCount, before, missing, asked ? input.workersToClose(target) : [], {}, []);
 }
 
-/** Frozen answers already seen to hold no name twice (a strategy that memoizes hands the same one out again). */
-const unique = new WeakSet<readonly string[]>();
+/** No counters (after a closing, or nothing to close): shared, and known empty without looking. */
+const NO_COUNTS: Readonly<Record<string, number>> = Object.freeze({});
 
-function checkedUnique(names: readonly string[]): boolean {
-  if (!Object.isFrozen(names)) return false;
-  if (unique.has(names)) return true;
+/**
+ * Counters for a frozen proposal, read and written without a set: a name proposed twice finds
+ * its count already written this tick (a count depends on the name only) and the caller falls
+ * back to `merge`. Undefined then.
+ */
+function frozenProposal(names: string[], record: Readonly<Record<string, number>>, before: Counts, waitCount: number): RecommendOutput | undefined {
+  // A list seen before (a strategy that memoizes hands the same one out while nothing changed):
+  // when every name was proposed as often as the others, the answer is the one shared (frozen)
+  // for that count, not rebuilt each tick.
+  const known = uniformOf(record);
+  const same = known && known.names === names ? known.n : recentLists.get(names) ? (record === NO_COUNTS && names.length ? 0 : sameCount(names, before)) : undefined;
+  if (same !== undefined) {
+    const n = same + 1;
+    if (n >= waitCount) return isUnique(names) ? { recommendation: { status: 'down', workers: names }, closeCounts: NO_COUNTS, proposed: names } : undefined;
+    const counts = uniformCounts(names, n);
+    return counts && { recommendation: { status: 'same' }, closeCounts: counts, proposed: names };
+  }
+  // A new list (the common case while workers change): one pass, each count read once.
+  const counts: Record<string, number> = {};
+  const firmly: string[] = [];
+  let first = 0;
+  let alike = true;
+  // Indexed: for-of over a frozen array takes a slow path in V8.
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const n = (before.get(name) ?? 0) + 1;
+    if (i === 0) first = n;
+    else if (n !== first) alike = false;
+    if (n >= waitCount) firmly.push(name);
+    else if (counts[name] === n) return undefined;
+    else counts[name] = n;
+  }
+  if (firmly.length > 1 && new Set(firmly).size !== firmly.length) return undefined;
+  if (names.length && alike) {
+    if (firmly.length) return { recommendation: { status: 'down', workers: names }, closeCounts: NO_COUNTS, proposed: names };
+    return { recommendation: { status: 'same' }, closeCounts: rememberUniform(names, first, counts), proposed: names };
+  }
+  return {
+    recommendation: firmly.length ? { status: 'down', workers: firmly } : { status: 'same' },
+    closeCounts: Object.freeze(counts),
+    proposed: names,
+  };
+}
+
+/** Whether a frozen answer was seen to hold no name twice (it is handed out again while nothing changes). */
+function isUnique(names: readonly string[]): boolean {
+  const seen = recentLists.get(names);
+  if (seen?.unique) return true;
   if (new Set(names).size !== names.length) return false;
-  unique.add(names);
+  (seen ?? rememberList(names)).unique = true;
   return true;
 }
 
@@ -109,7 +133,6 @@ function checkedUnique(names: readonly string[]): boolean {
  */
 interface Counts {
   get(name: string): number | undefined;
-  readonly empty: boolean;
 }
 
 function countsOf(record: Readonly<Record<string, number>>): Counts {
@@ -119,39 +142,65 @@ function countsOf(record: Readonly<Record<string, number>>): Counts {
       const v = record[name];
       return typeof v === 'number' ? v : undefined;
     },
-    // Asked only when needed: for-in lists every key of a large record first.
-    get empty() {
-      for (const _ in record) return false;
-      return true;
-    },
   };
 }
 
 /** The count every name has before this tick, when they all have the same one (and there is a name). */
-function sameCount(names: readonly string[], record: Readonly<Record<string, number>>, before: Counts): number | undefined {
+function sameCount(names: readonly string[], before: Counts): number | undefined {
   if (names.length === 0) return undefined;
-  const known = uniformOf.get(record);
-  if (known && known.names === names) return known.n;
-  if (before.empty) return 0;
+  // No emptiness test first: for-in would list every key of a large record.
   const first = before.get(names[0]!) ?? 0;
   for (let i = 1; i < names.length; i++) if ((before.get(names[i]!) ?? 0) !== first) return undefined;
   return first;
 }
 
-/** `{ name: n }` for every name of a frozen list, built once per list and count. */
-const uniform = new WeakMap<readonly string[], Map<number, Record<string, number>>>();
-const uniformOf = new WeakMap<object, { names: readonly string[]; n: number }>();
+/** What is known of a recent frozen list: its uniform counters by count (null: it repeats a name), and whether it holds no name twice. */
+interface ListFacts {
+  byCount: Map<number, Record<string, number> | null>;
+  unique: boolean;
+}
 
-function uniformCounts(names: readonly string[], n: number): Record<string, number> {
-  let byCount = uniform.get(names);
-  if (!byCount) uniform.set(names, (byCount = new Map()));
-  let counts = byCount.get(n);
-  if (!counts) {
+/** By list, the few most recent ones: a strategy memoizing per view hands the same list out for a few ticks. */
+const recentLists = new RecentCache<readonly string[], ListFacts>(8);
+
+function rememberList(names: readonly string[]): ListFacts {
+  return recentLists.set(names, { byCount: new Map(), unique: false });
+}
+
+/** On a uniform counters record (not enumerable: invisible to JSON, keys and copies): its list and count. */
+const UNIFORM = Symbol('uniform');
+
+function uniformOf(record: Readonly<Record<string, number>>): { names: readonly string[]; n: number } | undefined {
+  return (record as { [UNIFORM]?: { names: readonly string[]; n: number } })[UNIFORM];
+}
+
+/** `{ name: n }` for every name of a frozen list, built once per list and count; undefined for a list that repeats a name. */
+function uniformCounts(names: readonly string[], n: number): Record<string, number> | undefined {
+  const facts = recentLists.get(names) ?? rememberList(names);
+  let counts = facts.byCount.get(n);
+  if (counts === undefined) {
     counts = {};
-    for (let i = 0; i < names.length; i++) counts[names[i]!] = n;
-    byCount.set(n, Object.freeze(counts));
-    uniformOf.set(counts, { names, n });
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if (counts[name] === n) {
+        counts = null;
+        break;
+      }
+      counts[name] = n;
+    }
+    if (counts) return rememberUniform(names, n, counts);
+    facts.byCount.set(n, counts);
   }
+  return counts ?? undefined;
+}
+
+/** Keeps `counts` (every name of `names` at `n`, no name twice) as the shared answer for that list and count. */
+function rememberUniform(names: readonly string[], n: number, counts: Record<string, number>): Record<string, number> {
+  const facts = recentLists.get(names) ?? rememberList(names);
+  Object.defineProperty(counts, UNIFORM, { value: { names, n } });
+  Object.freeze(counts);
+  facts.byCount.set(n, counts);
+  facts.unique = true;
   return counts;
 }
 

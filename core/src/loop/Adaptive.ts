@@ -7,7 +7,7 @@ import type { SchedulerAdapter } from '../contracts/SchedulerAdapter.js';
 import type { WorkerKey } from '../contracts/WorkerKey.js';
 import type { WorkersToClose } from '../contracts/WorkersToClose.js';
 import type { SchedulerSnapshot } from '../contracts/SchedulerSnapshot.js';
-import { workerTaskCount } from '../contracts/WorkerInfo.js';
+import { type WorkerInfo, type WorkerStatus, workerTaskCount } from '../contracts/WorkerInfo.js';
 import { decideTick } from '../decide/decideTick.js';
 import { EbbtideError, describeError, isEbbtideError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging/Logger.js';
@@ -354,34 +354,33 @@ export class Adaptive {
       if (store.connected && this.blindSince !== undefined) {
         // Back from blindness: rebuild from what exists now, before any reconcile could relaunch
         // a plan made before the outage.
-        cluster.observe(store.snapshot(time).workers.map((w) => w.name));
+        cluster.observe(store.connectedNames());
         cluster.rebuild();
         this.closeCounts = {};
         this.logger.info({ event: 'scheduler.reconnected', blindSeconds: time - this.blindSince }, 'scheduler connection back; plan rebuilt');
         this.blindSince = undefined;
       }
-      const reconcile =
-        store.connected && cluster.plan.length !== cluster.requested.length ? from(this.guard(() => cluster.reconcile())) : of(undefined);
-      return reconcile.pipe(
-        exhaustMap(() => {
-          let record: DecisionRecord;
-          try {
-            record = this.decide(tick, time);
-          } catch (e) {
-            return of(
-              this.failed({ tick, time, mode: this.scalingState.mode, target: 0, safeTarget: 0, workersToClose: [], recommendation: { status: 'same' }, closeCounts: {}, explanation: {} }, e),
-            );
-          }
-          const rec = record.recommendation;
-          if (rec.status === 'same') return of(this.emit({ ...record, outcome: { status: 'none' } }));
-          return from(
-            this.act(record).then(
-              (outcome) => this.emit({ ...record, outcome }),
-              (e: unknown) => this.failed(record, e),
-            ),
+      const decideAndAct = (): Observable<DecisionRecord> => {
+        let record: DecisionRecord;
+        try {
+          record = this.decide(tick, time);
+        } catch (e) {
+          return of(
+            this.failed({ tick, time, mode: this.scalingState.mode, target: 0, safeTarget: 0, workersToClose: [], recommendation: { status: 'same' }, closeCounts: {}, explanation: {} }, e),
           );
-        }),
-      );
+        }
+        const rec = record.recommendation;
+        if (rec.status === 'same') return of(this.emit({ ...record, outcome: { status: 'none' } }));
+        return from(
+          this.act(record).then(
+            (outcome) => this.emit({ ...record, outcome }),
+            (e: unknown) => this.failed(record, e),
+          ),
+        );
+      };
+      // Most ticks have nothing to reconcile: decided at once, without a pipeline around it.
+      if (!(store.connected && cluster.plan.length !== cluster.requested.length)) return decideAndAct();
+      return from(this.guard(() => cluster.reconcile())).pipe(exhaustMap(decideAndAct));
     });
   }
 
@@ -401,8 +400,9 @@ export class Adaptive {
   private decide(tick: number, time: number, observe = true): DecisionRecord {
     const { store, cluster } = this.deps;
     const snapshot = store.snapshot(time);
-    // A stale view (blind) says nothing about arrivals or losses.
-    if (store.connected && observe) cluster.observe(snapshot.workers.map((w) => w.name));
+    // A stale view (blind) says nothing about arrivals or losses. The store hands out the same
+    // names while nobody joined or left, so an unchanged cluster costs no walk.
+    if (store.connected && observe) cluster.observe(store.connectedNames());
     const counts = store.counts();
     this.demandSeen = counts.queued + counts.unrunnable + counts.processing;
     const scaling = this.scalingState;
@@ -492,9 +492,10 @@ export class Adaptive {
     const firm = record.recommendation.status === 'down' ? record.recommendation.workers : [];
     const pending = Object.keys(record.closeCounts);
     if (!firm.length && !pending.length) return [];
-    const byName = new Map(snapshot.workers.map((w) => [w.name, w]));
+    // The store answers by name what this tick's snapshot shows (nothing changed in between).
+    const { store } = this.deps;
     const describe = (name: string, count: number, isFirm: boolean): ProposedWorker => {
-      const w = byName.get(name);
+      const w = store.worker(name);
       if (!w) return { name, count, firm: isFirm, connected: false };
       const tasks = workerTaskCount(w);
       return { name, count, firm: isFirm, connected: true, idle: tasks === 0, tasks, nbytes: w.nbytes, group: this.deps.workerKey.key(w) };
@@ -594,10 +595,25 @@ export class Adaptive {
   }
 }
 
+type WorkersByStatus = Record<WorkerStatus, number>;
+
+/** Counts by worker list: the store shares one list between snapshots while no worker changes. */
+const statusCounts = new WeakMap<readonly WorkerInfo[], WorkersByStatus>();
+
+function byStatus(workers: readonly WorkerInfo[]): WorkersByStatus {
+  let counts = statusCounts.get(workers);
+  if (!counts) {
+    const c = { running: 0, paused: 0, closing: 0 };
+    for (let i = 0; i < workers.length; i++) c[workers[i]!.status]++;
+    statusCounts.set(workers, (counts = Object.freeze(c)));
+  }
+  // A fresh copy: a record's inputs are its own.
+  return { ...counts };
+}
+
 /** The scheduler state summed up for the record: workers by status, threads, occupancy, memory. */
 function summarise(snapshot: SchedulerSnapshot): Required<Pick<NonNullable<DecisionRecord['inputs']>, 'workersByStatus' | 'threads' | 'occupancy' | 'memory'>> {
-  const workersByStatus = { running: 0, paused: 0, closing: 0 };
-  for (const w of snapshot.workers) workersByStatus[w.status]++;
+  const workersByStatus = byStatus(snapshot.workers);
   let totals = snapshot.totals;
   if (!totals) {
     totals = { processing: {}, workerTasks: 0, nthreads: 0, memoryLimit: 0, nbytes: 0 };

@@ -90,6 +90,7 @@ export class SchedulerStateStore {
   private readonly views = new WeakMap<ClosingIndex, { view: WorkersToCloseView; revision: number; membership: number; idle: number }>();
   /** Bumped when a worker connects or leaves (what `has` answers). */
   private membership = 0;
+  private names: { membership: number; list: readonly string[] } | undefined;
   /** The frozen worker list of the last snapshot, while no worker changed. */
   private workerList: WorkerInfo[] | undefined;
   /** The last list built, and the workers changed since (each once); reused while no worker joined or left. */
@@ -169,6 +170,21 @@ export class SchedulerStateStore {
   /** Names of connected workers, in registration order. */
   workerNames(): string[] {
     return [...this.workers.keys()];
+  }
+
+  /**
+   * The same names, frozen and shared while no worker joins or leaves: a caller that is handed
+   * the same list again (the loop's observation of arrivals) knows nothing changed without a walk.
+   */
+  connectedNames(): readonly string[] {
+    if (this.names?.membership !== this.membership) this.names = { membership: this.membership, list: Object.freeze([...this.workers.keys()]) };
+    return this.names.list;
+  }
+
+  /** A connected worker as the current snapshot shows it (the same frozen object), or undefined. */
+  worker(name: string): WorkerInfo | undefined {
+    const ws = this.workers.get(name);
+    return ws && (ws.cached ??= this.freeze(ws));
   }
 
   counts(): StoreCounts {

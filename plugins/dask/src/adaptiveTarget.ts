@@ -39,7 +39,9 @@ export function adaptiveTarget(snapshot: SchedulerSnapshot, ctx: DaskHeuristicSe
 
   let queuedOccupancy = 0;
   let tasksReady = 0;
-  for (const [name, p] of Object.entries(prefixes)) {
+  // for-in, not Object.entries: the same order without an array of pairs per tick.
+  for (const name in prefixes) {
+    const p = prefixes[name]!;
     const waiting = p.queued + p.unrunnable;
     if (waiting > 0) {
       queuedOccupancy += waiting * duration(name);

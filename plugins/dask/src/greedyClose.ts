@@ -37,6 +37,12 @@ export class GreedyClose {
     this.nRemain = workerCount;
   }
 
+  /** No more workers than this close: the rule always keeps `minimum`, and `target` unless memory also decides. */
+  get mostClosed(): number {
+    const kept = this.memoryRatio === undefined ? Math.max(this.least, this.minimum || 0) : this.minimum || 0;
+    return Math.max(0, this.nRemain - kept);
+  }
+
   /** Dask returns nothing when every worker is busy, unless asked for a count. */
   nothingWhenAllBusy(): boolean {
     return !this.n;

@@ -1,4 +1,4 @@
-import type { WorkersToCloseView } from '@ebbtide/core';
+import { RecentCache, type WorkersToCloseView } from '@ebbtide/core';
 import { GreedyClose } from './greedyClose.js';
 import type { SelectQuery } from './selectWorkersToClose.js';
 
@@ -21,18 +21,25 @@ export function selectFromView(view: WorkersToCloseView, query: Omit<SelectQuery
   return out as string[];
 }
 
-/** Answers by view and query; an answer is frozen, as it is shared by every caller of the same view. */
-const memo = new WeakMap<WorkersToCloseView, Map<string, readonly string[]>>();
+/**
+ * Answers by view and query, for the last few views (one per store and grouping in use); an
+ * answer is frozen, as it is shared by every caller of the same view.
+ */
+const memo = new RecentCache<WorkersToCloseView, Map<string, readonly string[]>>(8);
 
 function walk(view: WorkersToCloseView, query: Omit<SelectQuery, 'key'>): string[] {
   const rule = new GreedyClose(view.workerCount, query, view.candidateMemoryLimit, view.candidateBytes);
   if (rule.nothingWhenAllBusy() && view.idleWorkers === 0) return [];
-  const out: string[] = [];
+  // Sized once for the most it can close, then trimmed in place: growing by push would copy the
+  // list several times over, and at thousands of names a tick that is most of a tick's garbage.
+  const out = new Array<string>(rule.mostClosed);
+  let count = 0;
   view.walk((g) => {
     if (!rule.accept(g.size, g.idle, g.memoryLimit)) return false;
     const names = g.workers;
-    for (let i = 0; i < names.length; i++) out.push(names[i]!);
+    for (let i = 0; i < names.length; i++) out[count++] = names[i]!;
     return true;
   });
+  out.length = count;
   return out;
 }

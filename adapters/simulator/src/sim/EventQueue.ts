@@ -27,14 +27,19 @@ export class EventQueue<T> {
 
   push(at: number, item: T): void {
     const heap = this.heap;
-    heap.push({ at, seq: this.seq++, item });
-    let i = heap.length - 1;
+    const slot = { at, seq: this.seq++, item };
+    // Sift up with a hole: each step moves one parent down, no swap (a destructuring swap
+    // allocates an array per step unless the optimizer removes it).
+    let i = heap.length;
+    heap.push(slot);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      const p = heap[parent]!;
+      if (!less(slot, p)) break;
+      heap[i] = p;
       i = parent;
     }
+    heap[i] = slot;
   }
 
   /** The earliest event, without removing it. */
@@ -48,24 +53,26 @@ export class EventQueue<T> {
     const top = heap[0];
     if (!top || top.at > now) return undefined;
     const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
+    const n = heap.length;
+    if (n > 0) {
+      // Sift the last slot down from the root's hole.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < heap.length && this.less(heap[l]!, heap[m]!)) m = l;
-        if (r < heap.length && this.less(heap[r]!, heap[m]!)) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-        i = m;
+        const c = r < n && less(heap[r]!, heap[l]!) ? r : l;
+        const child = heap[c]!;
+        if (!less(child, last)) break;
+        heap[i] = child;
+        i = c;
       }
+      heap[i] = last;
     }
     return top.item;
   }
+}
 
-  private less(a: Slot<T>, b: Slot<T>): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
+function less<T>(a: Slot<T>, b: Slot<T>): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
