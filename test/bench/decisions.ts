@@ -130,7 +130,13 @@ let plugins: { heuristic: DaskTargetHeuristic; strategy: DaskWorkersToClose; wor
 const REPS = 3001;
 /** Ticks with changes between them cost milliseconds. */
 const CHURN_REPS = 1001;
-const WARM_UP = 50;
+/**
+ * Ticks run before timing: enough for V8 to finish optimizing the tick's code (at microseconds a
+ * tick, 50 were not: the first scale's p99 measured the compiler's work, not the decision's).
+ */
+const WARM_UP = 1000;
+/** Ticks with changes cost milliseconds: fewer warm them up. */
+const CHURN_WARM_UP = 50;
 
 export async function decisionBenches(log: (f: Figure) => void): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -159,7 +165,7 @@ export async function decisionBenches(log: (f: Figure) => void): Promise<void> {
       log(figure(`${label}: longest garbage-collection pause during the ticks`, tGc.longest, 'ms'));
       // The same with 1 % of the workers changing between ticks (Dask's own tick costs the same either way).
       const moving = churn(store, W, T, scenario === 'busy' ? W : W >> 1);
-      timeTicks(store, WARM_UP, moving);
+      timeTicks(store, CHURN_WARM_UP, moving);
       gc?.();
       timeTicks(store, 10, moving);
       const cGc = await collections(() => timeTicks(store, CHURN_REPS, moving));
