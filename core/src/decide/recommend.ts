@@ -66,9 +66,9 @@ export function recommend(input: RecommendInput): RecommendOutput {
     // The common case at scale: the strategy's own (frozen) answer, without a set or a copy.
     const fast = Object.isFrozen(names) ? frozenProposal(names, input.closeCounts, before, waitCount) : undefined;
     if (fast) return fast;
-    return merge(waitCount, before, missing, names, {}, []);
+    return merge(waitCount, before, missing, names);
   }
-  return merge(waitCount, before, missing, asked ? input.workersToClose(target) : [], {}, []);
+  return merge(waitCount, before, missing, asked ? input.workersToClose(target) : []);
 }
 
 /** No counters (after a closing, or nothing to close): shared, and known empty without looking. */
@@ -83,8 +83,7 @@ function frozenProposal(names: string[], record: Readonly<Record<string, number>
   // A list seen before (a strategy that memoizes hands the same one out while nothing changed):
   // when every name was proposed as often as the others, the answer is the one shared (frozen)
   // for that count, not rebuilt each tick.
-  const known = uniformOf(record);
-  const same = known && known.names === names ? known.n : recentLists.get(names) ? (record === NO_COUNTS && names.length ? 0 : sameCount(names, before)) : undefined;
+  const same = recentSameCount(names, record, before);
   if (same !== undefined) {
     const n = same + 1;
     if (n >= waitCount) return isUnique(names) ? { recommendation: { status: 'down', workers: names }, closeCounts: NO_COUNTS, proposed: names } : undefined;
@@ -143,6 +142,15 @@ function countsOf(record: Readonly<Record<string, number>>): Counts {
       return typeof v === 'number' ? v : undefined;
     },
   };
+}
+
+/** `sameCount` for a recent list, read off the record where it says (undefined for a list not seen lately). */
+function recentSameCount(names: readonly string[], record: Readonly<Record<string, number>>, before: Counts): number | undefined {
+  const known = uniformOf(record);
+  if (known && known.names === names) return known.n;
+  if (!recentLists.get(names)) return undefined;
+  if (record === NO_COUNTS) return names.length ? 0 : undefined;
+  return sameCount(names, before);
 }
 
 /** The count every name has before this tick, when they all have the same one (and there is a name). */
@@ -209,7 +217,9 @@ function rememberUniform(names: readonly string[], n: number, counts: Record<str
  * set is built for them: a repeated name finds its count already written this tick (a count
  * depends on the name only), and only names closed firmly are remembered in a set.
  */
-function merge(waitCount: number, before: Counts, missing: ReadonlySet<string>, names: readonly string[], counts: Record<string, number>, firmly: string[]): RecommendOutput {
+function merge(waitCount: number, before: Counts, missing: ReadonlySet<string>, names: readonly string[]): RecommendOutput {
+  const counts: Record<string, number> = {};
+  const firmly: string[] = [];
   const proposed: string[] = [];
   let closing: Set<string> | undefined;
   const take = (name: string): void => {
