@@ -111,7 +111,7 @@ describe('packaging: plugins installed anywhere (npm pack, three install topolog
   });
 
   describe('ebbtide plugin new: every kind passes its own npm test', () => {
-    for (const kind of ['heuristic', 'workers-to-close', 'worker-key', 'backend', 'scheduler']) {
+    for (const kind of ['heuristic', 'workers-to-close', 'worker-key', 'allocation', 'backend', 'scheduler']) {
       it(kind, () => {
         const dir = join(work, 'generated');
         mkdirSync(dir, { recursive: true });

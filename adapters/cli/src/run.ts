@@ -12,6 +12,7 @@ import { logsCommand } from './commands/logs.js';
 import { simulateCommand } from './simulate/simulateCommand.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { pluginNewCommand } from './commands/pluginNew.js';
+import { TEMPLATE_KINDS } from './pluginTemplate/index.js';
 import type { CliIo } from './io.js';
 import { printError } from './printError.js';
 
@@ -33,7 +34,7 @@ Usage:
   ebbtide logs [--worker NAME] [--lines N] [--url URL]
                                              ebbtide's own recent log, or a worker's output tail
   ebbtide plugin new NAME --kind K            a ready plugin package (K: heuristic, workers-to-close, worker-key,
-                                             backend, scheduler) with the contract suite as its test
+                                             allocation, backend, scheduler) with the contract suite as its test
 
 Options:
   -c, --config FILE     config file (JSON or YAML)
@@ -170,9 +171,9 @@ export async function run(argv: readonly string[], io: CliIo, extra: Partial<Ker
       }
       case 'plugin': {
         if (args.positionals[0] !== 'new' || !args.positionals[1]) {
-          throw new EbbtideError('USAGE', 'usage: ebbtide plugin new NAME --kind heuristic|workers-to-close|worker-key|backend|scheduler');
+          throw new EbbtideError('USAGE', `usage: ebbtide plugin new NAME --kind ${TEMPLATE_KINDS.join('|')}`);
         }
-        if (typeof args.options.kind !== 'string') throw new EbbtideError('USAGE', 'plugin new: --kind is required (heuristic, workers-to-close, worker-key, backend or scheduler)');
+        if (typeof args.options.kind !== 'string') throw new EbbtideError('USAGE', `plugin new: --kind is required (${TEMPLATE_KINDS.slice(0, -1).join(', ')} or ${TEMPLATE_KINDS.at(-1)})`);
         return pluginNewCommand(io, args.positionals[1], args.options.kind);
       }
       case 'status':

@@ -1,5 +1,5 @@
 /** The kinds `ebbtide plugin new` can write, with what each registers. */
-export const TEMPLATE_KINDS = ['heuristic', 'workers-to-close', 'worker-key', 'backend', 'scheduler'] as const;
+export const TEMPLATE_KINDS = ['heuristic', 'workers-to-close', 'worker-key', 'allocation', 'backend', 'scheduler'] as const;
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
 
 export interface TemplateNames {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EbbtideError } from '@ebbtide/core';
+import { allocationFiles } from './allocationTemplate.js';
 import { backendFiles } from './backendTemplate.js';
 import { GITIGNORE, MOCHARC, TEMPLATE_KINDS, type TemplateFile, type TemplateKind, TSCONFIG, packageJson, templateNames } from './common.js';
 import { heuristicFiles, workerKeyFiles, workersToCloseFiles } from './decisionTemplates.js';
@@ -20,9 +21,11 @@ export function pluginTemplate(plugin: string, kind: TemplateKind, coreVersion: 
         ? workersToCloseFiles(n)
         : kind === 'worker-key'
           ? workerKeyFiles(n)
-          : kind === 'backend'
-            ? backendFiles(n)
-            : schedulerFiles(n);
+          : kind === 'allocation'
+            ? allocationFiles(n)
+            : kind === 'backend'
+              ? backendFiles(n)
+              : schedulerFiles(n);
   return [
     { path: 'package.json', text: packageJson(n, kind, coreVersion) },
     { path: 'tsconfig.json', text: TSCONFIG },
