@@ -15,28 +15,27 @@ export class RecentCache<K, V> {
     const i = this.keys.indexOf(key);
     if (i < 0) return undefined;
     const value = this.values[i]!;
-    if (i > 0) this.move(i, key, value);
+    this.toFront(i, key, value);
     return value;
   }
 
   set(key: K, value: V): V {
-    const i = this.keys.indexOf(key);
-    if (i >= 0) {
-      this.keys.splice(i, 1);
-      this.values.splice(i, 1);
-    } else if (this.keys.length >= this.size) {
-      this.keys.pop();
-      this.values.pop();
+    let i = this.keys.indexOf(key);
+    if (i < 0) {
+      // A new key takes the last place (dropping the least recent when full), then moves up.
+      i = this.keys.length < this.size ? this.keys.length : this.keys.length - 1;
     }
-    this.keys.unshift(key);
-    this.values.unshift(value);
+    this.toFront(i, key, value);
     return value;
   }
 
-  private move(i: number, key: K, value: V): void {
-    this.keys.splice(i, 1);
-    this.values.splice(i, 1);
-    this.keys.unshift(key);
-    this.values.unshift(value);
+  /** Puts `key` first, moving the entries before place `i` down one (no arrays made: it runs every tick). */
+  private toFront(i: number, key: K, value: V): void {
+    for (let j = i; j > 0; j--) {
+      this.keys[j] = this.keys[j - 1]!;
+      this.values[j] = this.values[j - 1]!;
+    }
+    this.keys[0] = key;
+    this.values[0] = value;
   }
 }
