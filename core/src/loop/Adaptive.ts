@@ -451,7 +451,7 @@ export class Adaptive {
       tasksProcessing: counts.processing,
       ...summarise(snapshot),
     };
-    const proposed = this.proposed(record, snapshot, before, waitCount);
+    const proposed = this.proposed(record, before, waitCount);
     if (proposed.length) record.proposed = proposed;
     if (!store.connected) {
       // Blind: the scheduler state is stale — an idle-looking worker may be busy, and work seen
@@ -486,9 +486,9 @@ export class Adaptive {
 
   /**
    * Every worker proposed for closing this tick — the firm ones (in the recommendation) first —
-   * with what it was doing and holding. Costs a walk over the workers only when there is one.
+   * with what it was doing and holding: one store lookup per proposed worker, nothing when none is.
    */
-  private proposed(record: DecisionRecord, snapshot: SchedulerSnapshot, before: Readonly<Record<string, number>>, waitCount: number): ProposedWorker[] {
+  private proposed(record: DecisionRecord, before: Readonly<Record<string, number>>, waitCount: number): ProposedWorker[] {
     const firm = record.recommendation.status === 'down' ? record.recommendation.workers : [];
     const pending = Object.keys(record.closeCounts);
     if (!firm.length && !pending.length) return [];
