@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -66,9 +66,7 @@ describe('YARN backend against a real YARN (test/servers/yarn)', function () {
         y['pollSub']?.unsubscribe();
         y['closed'] = true;
         // …and its lock names a process that is gone.
-        const file = y['lock']!.path;
-        const lock = JSON.parse(readFileSync(file, 'utf8')) as { pid: number };
-        writeFileSync(file, JSON.stringify({ ...lock, pid: deadPid(), startTime: undefined }));
+        y['lock']!.forgeDeadHolder(deadPid());
       },
       isAlive: async (name: string) => alive(name),
       async cleanup() {

@@ -135,8 +135,6 @@ export class ClusterStateFile {
 
   /** For tests: makes the lock look held by a process that died. */
   forgeDeadOwner(pid: number): void {
-    const holder = this.readLock();
-    if (holder) writeFileSync(this.lockFile.path, JSON.stringify({ ...holder, pid, startTime: undefined }));
-    this.lockFile.forget();
+    this.lockFile.forgeDeadHolder(pid);
   }
 }

@@ -72,8 +72,6 @@ export class FrameworkStateFile {
 
   /** For tests of adoption: makes the lock look held by a process that died. */
   forgeDeadOwner(pid: number): void {
-    const holder = this.lockFile.holder();
-    if (holder) writeFileSync(this.lockPath, JSON.stringify({ ...holder, pid, startTime: undefined }));
-    this.lockFile.forget();
+    this.lockFile.forgeDeadHolder(pid);
   }
 }

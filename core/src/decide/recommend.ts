@@ -80,15 +80,14 @@ const NO_COUNTS: Readonly<Record<string, number>> = Object.freeze({});
  * back to `merge`. Undefined then.
  */
 function frozenProposal(names: string[], record: Readonly<Record<string, number>>, before: Counts, waitCount: number): RecommendOutput | undefined {
-  // A list seen before (a strategy that memoizes hands the same one out while nothing changed):
-  // when every name was proposed as often as the others, the answer is the one shared (frozen)
-  // for that count, not rebuilt each tick.
+  // A list seen before (a strategy that memoizes hands the same one out while nothing changed),
+  // already found to hold no name twice: when every name was proposed as often as the others,
+  // the answer is the one shared (frozen) for that count, not rebuilt each tick.
   const same = recentSameCount(names, record, before);
   if (same !== undefined) {
     const n = same + 1;
-    if (n >= waitCount) return isUnique(names) ? { recommendation: { status: 'down', workers: names }, closeCounts: NO_COUNTS, proposed: names } : undefined;
-    const counts = uniformCounts(names, n);
-    return counts && { recommendation: { status: 'same' }, closeCounts: counts, proposed: names };
+    if (n >= waitCount) return { recommendation: { status: 'down', workers: names }, closeCounts: NO_COUNTS, proposed: names };
+    return { recommendation: { status: 'same' }, closeCounts: uniformCounts(names, n), proposed: names };
   }
   // A new list (the common case while workers change): one pass, each count read once.
   const counts: Record<string, number> = {};
@@ -115,15 +114,6 @@ function frozenProposal(names: string[], record: Readonly<Record<string, number>
     closeCounts: Object.freeze(counts),
     proposed: names,
   };
-}
-
-/** Whether a frozen answer was seen to hold no name twice (it is handed out again while nothing changes). */
-function isUnique(names: readonly string[]): boolean {
-  const seen = recentLists.get(names);
-  if (seen?.unique) return true;
-  if (new Set(names).size !== names.length) return false;
-  (seen ?? rememberList(names)).unique = true;
-  return true;
 }
 
 /**
@@ -162,18 +152,12 @@ function sameCount(names: readonly string[], before: Counts): number | undefined
   return first;
 }
 
-/** What is known of a recent frozen list: its uniform counters by count (null: it repeats a name), and whether it holds no name twice. */
-interface ListFacts {
-  byCount: Map<number, Record<string, number> | null>;
-  unique: boolean;
-}
-
-/** By list, the few most recent ones: a strategy memoizing per view hands the same list out for a few ticks. */
-const recentLists = new RecentCache<readonly string[], ListFacts>(8);
-
-function rememberList(names: readonly string[]): ListFacts {
-  return recentLists.set(names, { byCount: new Map(), unique: false });
-}
+/**
+ * The few most recent lists found to hold no name twice (only `rememberUniform` adds one), with
+ * their uniform counters by count: a strategy memoizing per view hands the same list out for a
+ * few ticks.
+ */
+const recentLists = new RecentCache<readonly string[], Map<number, Record<string, number>>>(8);
 
 /** On a uniform counters record (not enumerable: invisible to JSON, keys and copies): its list and count. */
 const UNIFORM = Symbol('uniform');
@@ -182,33 +166,22 @@ function uniformOf(record: Readonly<Record<string, number>>): { names: readonly 
   return (record as { [UNIFORM]?: { names: readonly string[]; n: number } })[UNIFORM];
 }
 
-/** `{ name: n }` for every name of a frozen list, built once per list and count; undefined for a list that repeats a name. */
-function uniformCounts(names: readonly string[], n: number): Record<string, number> | undefined {
-  const facts = recentLists.get(names) ?? rememberList(names);
-  let counts = facts.byCount.get(n);
-  if (counts === undefined) {
-    counts = {};
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!;
-      if (counts[name] === n) {
-        counts = null;
-        break;
-      }
-      counts[name] = n;
-    }
-    if (counts) return rememberUniform(names, n, counts);
-    facts.byCount.set(n, counts);
-  }
-  return counts ?? undefined;
+/** `{ name: n }` for every name of a list known to hold no name twice, built once per list and count. */
+function uniformCounts(names: readonly string[], n: number): Record<string, number> {
+  const known = recentLists.get(names)?.get(n);
+  if (known) return known;
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < names.length; i++) counts[names[i]!] = n;
+  return rememberUniform(names, n, counts);
 }
 
 /** Keeps `counts` (every name of `names` at `n`, no name twice) as the shared answer for that list and count. */
 function rememberUniform(names: readonly string[], n: number, counts: Record<string, number>): Record<string, number> {
-  const facts = recentLists.get(names) ?? rememberList(names);
+  let byCount = recentLists.get(names);
+  if (!byCount) recentLists.set(names, (byCount = new Map()));
   Object.defineProperty(counts, UNIFORM, { value: { names, n } });
   Object.freeze(counts);
-  facts.byCount.set(n, counts);
-  facts.unique = true;
+  byCount.set(n, counts);
   return counts;
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { EbbtideError } from '../errors.js';
@@ -134,8 +134,13 @@ export class LockFile {
     throw new EbbtideError('CLUSTER_LOCKED', `${this.options.what}: could not take the lock ${this.path} (another ebbtide is taking it at the same moment)`);
   }
 
-  /** Forgets holding the lock and leaves the file as it is, as a holder that died would (tests). */
-  forget(): void {
+  /**
+   * For tests of a takeover: leaves the lock as a holder that died would, the file naming `pid`
+   * (a process that is gone) and this instance no longer holding it.
+   */
+  forgeDeadHolder(pid: number): void {
+    const holder = this.holder();
+    if (holder) writeFileSync(this.path, JSON.stringify({ ...holder, pid, startTime: undefined }));
     this.owner = undefined;
   }
 

@@ -28,7 +28,6 @@ export interface SelectQuery {
  * selectWorkersToClose(workers, {})                 // idle workers closable with 2x memory headroom
  */
 export function selectWorkersToClose(workers: readonly WorkerInfo[], query: SelectQuery): string[] {
-
   // Groups in order of first appearance; without a key each worker is its own group.
   const members: WorkerInfo[][] = [];
   if (query.key) {

@@ -151,9 +151,7 @@ export class ${C} implements ResourceBackend {
   /** For the contract suite: leave everything as a killed ebbtide would, its lock held by a dead pid. */
   simulateCrash(deadPid: number): void {
     this.poll?.unsubscribe();
-    const holder = this.lock?.holder();
-    if (holder) writeFileSync(this.lock!.path, JSON.stringify({ ...holder, pid: deadPid, startTime: undefined }));
-    this.lock?.forget();
+    this.lock?.forgeDeadHolder(deadPid);
     this.dir = undefined;
     this.workers.clear();
   }
